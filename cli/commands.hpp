@@ -1,0 +1,14 @@
+// One registration function per command group; cli/main.cpp calls them all.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "context.hpp"
+
+namespace pmx::cli {
+
+void add_service_commands(CLI::App& app, Context& ctx);  // start stop restart reload enable disable
+void add_status_command(CLI::App& app, Context& ctx);    // status
+void add_config_commands(CLI::App& app, Context& ctx);   // config show|get|set|check
+
+}  // namespace pmx::cli

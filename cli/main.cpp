@@ -1,0 +1,44 @@
+// pmx: the control plane. Registers every command group, parses, runs, maps errors to exit codes.
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "context.hpp"
+#include "pmx-build-config.h"
+
+int main(int argc, char** argv) {
+    pmx::cli::Context ctx;
+    ctx.stdout_is_tty = isatty(STDOUT_FILENO);
+
+    CLI::App app{"pmx: control the pmx mail filtering gateway (services, configuration, status)", "pmx"};
+    app.set_version_flag("--version", std::string("pmx ") + PMX_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.add_flag("--user", ctx.user, "Talk to the calling user's service manager and bus (as systemctl --user)");
+    bool system = false;  // accepted for symmetry with systemctl; the system manager is the default
+    app.add_flag("--system", system, "Talk to the system manager and bus (the default)");
+    app.add_flag("--json", ctx.json, "Print machine-readable JSON where the command offers it");
+    app.add_flag("-q,--quiet", ctx.quiet, "Print only errors");
+    app.footer("Services: milter, ipblockd, queued, avd (no service means the whole gateway, pmx.target).\n"
+               "See pmx(1) and pmx.toml(5).");
+
+    pmx::cli::add_service_commands(app, ctx);
+    pmx::cli::add_status_command(app, ctx);
+    pmx::cli::add_config_commands(app, ctx);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    } catch (const pmx::cli::CommandError& e) {
+        fmt::print(stderr, "pmx: {}\n", e.what());
+        return e.exit_code;
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "pmx: {}\n", e.what());
+        return 1;
+    }
+    return ctx.exit_code;
+}
