@@ -76,7 +76,7 @@ ok "restart with bad config fails and shows file:line:column and key"
 
 run 1 pmx --user reload milter
 contains "50-broken.toml:2:1"
-run 0 pmx --user status --json
+run 0 pmx --user status --json milter
 [ "$(json_get '[e for e in j if e["id"] == "milter"][0]["daemon"]["config_generation"]')" = 3 ] || fail "failed reload changed generation"
 ok "reload with bad config fails, the daemon keeps its config"
 
