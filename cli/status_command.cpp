@@ -56,7 +56,7 @@ std::string detail_line(const Row& r) {
         const auto& d = *r.daemon;
         parts.push_back(dash_if_empty(d.status_text));
         if (!d.version.empty()) parts.push_back("version " + d.version);
-        if (!d.listen.empty()) parts.push_back("listen " + d.listen);
+        if (!d.listen.empty() && d.status_text.find(d.listen) == std::string::npos) parts.push_back("listen " + d.listen);
         if (auto c = sd::format_counters(d.counters); !c.empty()) parts.push_back(c);
     } else {
         parts.push_back(fmt::format("- (daemon not answering on {})", r.service->bus_name));
