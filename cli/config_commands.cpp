@@ -52,7 +52,13 @@ std::string setting_json(const config::Setting& s) {
     for (const auto* svc : services_of(*s.spec))
         services += (services.empty() ? "" : ",") + json_quote(svc->id);
     auto value_json = [](const config::Value& v) {
-        return std::holds_alternative<std::string>(v) ? json_quote(std::get<std::string>(v)) : config::to_plain(v);
+        if (auto str = std::get_if<std::string>(&v)) return json_quote(*str);
+        if (auto list = std::get_if<config::StringList>(&v)) {
+            std::string out;
+            for (const auto& item : *list) out += (out.empty() ? "" : ",") + json_quote(item);
+            return "[" + out + "]";
+        }
+        return config::to_plain(v);
     };
     return fmt::format(
         "{{\"key\":{},\"value\":{},\"default\":{},\"origin\":{},\"type\":{},\"services\":[{}],\"apply\":{},\"doc\":{}}}",

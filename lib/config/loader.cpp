@@ -30,6 +30,7 @@ const Setting& Snapshot::setting(std::string_view key) const {
     throw std::logic_error(fmt::format("unknown config key {}", key));
 }
 
+const StringList& Snapshot::strings(std::string_view key) const { return std::get<StringList>(get(key)); }
 std::int64_t Snapshot::integer(std::string_view key) const { return std::get<std::int64_t>(get(key)); }
 const std::string& Snapshot::string(std::string_view key) const { return std::get<std::string>(get(key)); }
 bool Snapshot::boolean(std::string_view key) const { return std::get<bool>(get(key)); }
@@ -95,6 +96,15 @@ std::string suggest_section(std::string_view section) {
 }
 
 std::optional<Value> typed_value(const toml::node& node) {
+    if (auto a = node.as_array()) {
+        StringList items;
+        for (const auto& element : *a) {
+            auto s = element.as_string();
+            if (!s) return std::nullopt;
+            items.push_back(s->get());
+        }
+        return Value{std::move(items)};
+    }
     if (auto b = node.as_boolean()) return Value{b->get()};
     if (auto i = node.as_integer()) return Value{i->get()};
     if (auto s = node.as_string()) return Value{s->get()};
@@ -141,14 +151,17 @@ void apply_document(const toml::table& doc, const std::string& file, std::map<st
                 continue;
             }
             auto value = typed_value(node);
-            bool type_ok = value && (spec->type == Type::Integer   ? std::holds_alternative<std::int64_t>(*value)
-                                     : spec->type == Type::Boolean ? std::holds_alternative<bool>(*value)
-                                                                   : std::holds_alternative<std::string>(*value));
+            bool type_ok = value && (spec->type == Type::Integer      ? std::holds_alternative<std::int64_t>(*value)
+                                     : spec->type == Type::Boolean    ? std::holds_alternative<bool>(*value)
+                                     : spec->type == Type::StringList ? std::holds_alternative<StringList>(*value)
+                                                                      : std::holds_alternative<std::string>(*value));
             if (!type_ok) {
-                errors.add(file, node.source(), name,
-                           fmt::format("expected {}, got {}", spec->type == Type::Integer ? "an integer" :
-                                                              spec->type == Type::Boolean ? "a boolean" : "a string",
-                                       toml_type_name(node)));
+                std::string_view expected = spec->type == Type::Integer      ? "an integer"
+                                            : spec->type == Type::Boolean    ? "a boolean"
+                                            : spec->type == Type::StringList ? "an array of strings"
+                                                                             : "a string";
+                std::string_view got = node.is_array() ? "an array with a non-string item" : toml_type_name(node);
+                errors.add(file, node.source(), name, fmt::format("expected {}, got {}", expected, got));
                 continue;
             }
             if (auto problem = check_value(*spec, *value); !problem.empty()) {

@@ -37,6 +37,7 @@ public:
     std::int64_t integer(std::string_view key) const;
     const std::string& string(std::string_view key) const;
     bool boolean(std::string_view key) const;
+    const StringList& strings(std::string_view key) const;
 
     const std::vector<Setting>& settings() const { return settings_; }
     const std::vector<std::string>& files() const { return files_; }  // files read, in merge order

@@ -21,6 +21,22 @@ const std::vector<KeySpec>& table() {
          .services = {"*"},
          .doc = "Name of this gateway node in logs and status; empty means the host name"},
 
+        {.name = "general.internal_networks", .type = Type::StringList,
+         .default_value = StringList{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                                     "fc00::/7"},
+         .services = {"milter", "ipblockd"},
+         .doc = "Client networks (CIDR) whose mail is internal (policy direction, never IP-blocked)"},
+        {.name = "general.internal_domains", .type = Type::StringList, .default_value = StringList{},
+         .services = {"milter"},
+         .doc = "Mail domains of this site: recipients there are internal (policy direction)"},
+
+        {.name = "database.path", .type = Type::String, .default_value = std::string("/var/lib/pmx/pmx.db"),
+         .services = {"milter"}, .apply = Apply::Restart,
+         .doc = "SQLite database (WAL mode) for quarantine index, message log and lists"},
+        {.name = "quarantine.dir", .type = Type::String, .default_value = std::string("/var/lib/pmx/quarantine"),
+         .services = {"milter"},
+         .doc = "Directory holding quarantined messages, one file each"},
+
         {.name = "milter.socket", .type = Type::String, .default_value = std::string("milter.sock"),
          .services = {"milter"}, .apply = Apply::Restart,
          .doc = "Milter socket: a path (relative paths are under /run/pmx) or inet:PORT@127.0.0.1"},
@@ -39,6 +55,10 @@ const std::vector<KeySpec>& table() {
         {.name = "milter.max_body_bytes", .type = Type::Integer, .default_value = std::int64_t{64 * MiB},
          .min = 64 * KiB, .max = 4 * GiB, .services = {"milter"},
          .doc = "Most body bytes scanned per message; large bodies spill to a temporary file"},
+
+        {.name = "milter.spill_bytes", .type = Type::Integer, .default_value = std::int64_t{1 * MiB},
+         .min = 0, .max = 1 * GiB, .services = {"milter"},
+         .doc = "Message bytes kept in memory; beyond this a message goes to an unlinked temporary file"},
 
         {.name = "ipblock.socket", .type = Type::String, .default_value = std::string("ipblock.sock"),
          .services = {"ipblockd"}, .apply = Apply::Restart,
@@ -95,6 +115,7 @@ std::string_view type_name(Type t) {
         case Type::Integer: return "integer";
         case Type::String: return "string";
         case Type::Enum: return "string";
+        case Type::StringList: return "array of strings";
     }
     return "?";
 }
@@ -102,18 +123,32 @@ std::string_view type_name(Type t) {
 std::string to_plain(const Value& v) {
     if (auto b = std::get_if<bool>(&v)) return *b ? "true" : "false";
     if (auto i = std::get_if<std::int64_t>(&v)) return std::to_string(*i);
+    if (auto l = std::get_if<StringList>(&v)) {
+        std::string out;
+        for (const auto& item : *l) out += (out.empty() ? "" : ",") + item;
+        return out;
+    }
     return std::get<std::string>(v);
 }
 
+namespace {
+std::string quote_toml(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        if (c == '\n') { out += "\\n"; continue; }
+        out += c;
+    }
+    return out + "\"";
+}
+}  // namespace
+
 std::string to_toml_literal(const Value& v) {
-    if (auto s = std::get_if<std::string>(&v)) {
-        std::string out = "\"";
-        for (char c : *s) {
-            if (c == '"' || c == '\\') out += '\\';
-            if (c == '\n') { out += "\\n"; continue; }
-            out += c;
-        }
-        return out + "\"";
+    if (auto s = std::get_if<std::string>(&v)) return quote_toml(*s);
+    if (auto l = std::get_if<StringList>(&v)) {
+        std::string out = "[";
+        for (const auto& item : *l) out += (out.size() > 1 ? ", " : "") + quote_toml(item);
+        return out + "]";
     }
     return to_plain(v);
 }
@@ -163,6 +198,9 @@ std::string check_value(const KeySpec& spec, const Value& v) {
         case Type::String:
             if (!std::holds_alternative<std::string>(v)) return "expected a string";
             return {};
+        case Type::StringList:
+            if (!std::holds_alternative<StringList>(v)) return "expected an array of strings";
+            return {};
         case Type::Enum: {
             auto s = std::get_if<std::string>(&v);
             std::string allowed;
@@ -196,6 +234,20 @@ ParseResult parse_text_value(const KeySpec& spec, std::string_view text) {
         case Type::Enum:
             v = std::string(text);
             break;
+        case Type::StringList: {
+            StringList items;
+            for (size_t start = 0; start <= text.size();) {
+                size_t comma = text.find(',', start);
+                if (comma == std::string_view::npos) comma = text.size();
+                auto item = text.substr(start, comma - start);
+                while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+                while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+                if (!item.empty()) items.emplace_back(item);
+                start = comma + 1;
+            }
+            v = std::move(items);
+            break;
+        }
     }
     if (auto err = check_value(spec, v); !err.empty())
         return {false, {}, fmt::format("{}: {}", spec.name, err)};

@@ -11,9 +11,10 @@
 
 namespace pmx::config {
 
-enum class Type { Boolean, Integer, String, Enum };
+enum class Type { Boolean, Integer, String, Enum, StringList };
 
-using Value = std::variant<bool, std::int64_t, std::string>;
+using StringList = std::vector<std::string>;
+using Value = std::variant<bool, std::int64_t, std::string, StringList>;
 
 // How a change takes effect in a running daemon.
 enum class Apply {
@@ -51,7 +52,7 @@ std::string suggest_key(std::string_view unknown);
 // Edit distance with transpositions (optimal string alignment), exposed for tests.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 
-// Parses a command-line text into the key's type and checks it; used by `pmx config set`.
+// Parses a command-line text into the key's type (a StringList from comma-separated items) and checks it; used by `pmx config set`.
 // Errors name the key and say what is allowed.
 struct ParseResult {
     bool ok;
