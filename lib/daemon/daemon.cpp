@@ -1,6 +1,8 @@
 #include "daemon/daemon.hpp"
 
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -10,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <thread>
 
 #include "bus/bus.hpp"
 #include "daemon/log.hpp"
@@ -25,6 +28,11 @@ std::uint64_t now_usec(clockid_t clock) {
     clock_gettime(clock, &ts);
     return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
 }
+
+struct UniqueEventFd {
+    int fd;
+    ~UniqueEventFd() { if (fd >= 0) ::close(fd); }
+};
 
 std::string node_name_of(const config::Snapshot& s) {
     std::string n = s.string("general.node_name");
@@ -217,14 +225,22 @@ Result<void> Daemon::reload() {
     return {};
 }
 
-Result<void> Daemon::setup_event_loop() {
-    int r = sd_event_default(&event_);
+Result<void> Daemon::setup_event_loop(bool handle_signals) {
+    // sd_event_new, not sd_event_default: the loop may run on a thread other than main.
+    int r = sd_event_new(&event_);
     if (r < 0) return Error{fmt::format("Failed to allocate event loop: {}", std::strerror(-r))};
+    // Blocked before any thread exists, so every thread inherits the mask; then either
+    // our signalfd or libmilter's signal thread (sigwait) receives them.
     sigset_t mask;
     sigemptyset(&mask);
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&mask, sig);
-    if (sigprocmask(SIG_BLOCK, &mask, nullptr) < 0)
+    if (pthread_sigmask(SIG_BLOCK, &mask, nullptr) != 0)
         return Error{fmt::format("Failed to block signals: {}", std::strerror(errno))};
+    if (!handle_signals) {
+        r = sd_event_set_watchdog(event_, true);
+        if (r < 0) return Error{fmt::format("Failed to enable watchdog: {}", std::strerror(-r))};
+        return {};
+    }
     for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
         r = sd_event_add_signal(event_, nullptr, sig, BusGlue::on_signal, this);
         if (r < 0) return Error{fmt::format("Failed to watch signal {}: {}", sig, std::strerror(-r))};
@@ -307,7 +323,8 @@ int run_daemon(std::string_view service_id, int argc, char** argv, std::function
     }
 
     daemon.service_ = make_service();
-    if (auto r = daemon.setup_event_loop(); !r) {
+    const bool own_main = daemon.service_->owns_main_thread();
+    if (auto r = daemon.setup_event_loop(!own_main); !r) {
         log::error("{}", r.error().message);
         return 1;
     }
@@ -322,8 +339,32 @@ int run_daemon(std::string_view service_id, int argc, char** argv, std::function
     }
     sd_notifyf(0, "READY=1\nSTATUS=%s", daemon.service_->status_text().c_str());
     log::info("Started {} {} (config generation 1, listening on {})", name, PMX_VERSION, daemon.service_->listen());
-    int rc = daemon.loop();
+    int rc = own_main ? daemon.run_with_own_main(name) : daemon.loop();
     log::info("Stopped");
+    return rc;
+}
+
+namespace {
+int on_stop_request(sd_event_source* s, int, uint32_t, void*) noexcept {
+    return sd_event_exit(sd_event_source_get_event(s), 0);
+}
+}  // namespace
+
+int Daemon::run_with_own_main(const std::string& name) {
+    // The only cross-thread request to the loop: "stop", through an eventfd it watches.
+    UniqueEventFd stop{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+    sd_event_source* stop_source = nullptr;
+    if (stop.fd < 0 || sd_event_add_io(event_, &stop_source, stop.fd, EPOLLIN, on_stop_request, nullptr) < 0) {
+        log::error("Failed to set up the stop channel of {}", name);
+        return 1;
+    }
+    std::thread loop_thread([this] { loop(); });
+    int rc = service_->run_main(*this);
+    sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
+    std::uint64_t one = 1;
+    if (::write(stop.fd, &one, sizeof one) < 0) log::warning("Failed to signal the event loop: {}", std::strerror(errno));
+    loop_thread.join();
+    sd_event_source_disable_unref(stop_source);
     return rc;
 }
 

@@ -35,6 +35,13 @@ public:
     virtual std::string status_text() const = 0;
     // Where it listens ("/run/pmx/milter.sock").
     virtual std::string listen() const = 0;
+
+    // A service built on a library that must own the main thread (libmilter's smfi_main)
+    // returns true: the skeleton then runs the event loop and the bus on a thread of
+    // their own, leaves SIGTERM/SIGINT/SIGHUP to that library, and calls run_main().
+    virtual bool owns_main_thread() const { return false; }
+    // Runs until the service stops (a signal, or stop()). Returns the exit code.
+    virtual int run_main(Daemon& daemon) { (void)daemon; return 0; }
 };
 
 // Named counters exported on the bus; safe to bump from any thread.
@@ -78,7 +85,8 @@ private:
 
     Result<void> load_initial_config();
     Result<void> reload();            // the body of the Reload() bus method
-    Result<void> setup_event_loop();
+    Result<void> setup_event_loop(bool handle_signals);
+    int run_with_own_main(const std::string& name);
     Result<void> setup_bus(bool user_bus);
     int loop();
     void apply_logging(const config::Snapshot& s) const;

@@ -45,7 +45,7 @@ struct RecipientDecision {
     std::string smtp_xcode = "";         // "5.7.1"
     std::string smtp_text = "";          // reply text, placeholders already expanded
     std::string quarantine_reason = "";  // Quarantine (also set when a copy is quarantined while delivering)
-    std::vector<std::string> redirect_to;  // delivered to these instead of the recipient
+    std::vector<std::string> redirect_to{};  // delivered to these instead of the recipient
     std::string decided_by = "";          // name of the rule that made the final choice, "" = default
 };
 

@@ -1,0 +1,145 @@
+#include "apply.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "daemon/log.hpp"
+#include "judge.hpp"
+#include "milter_service.hpp"
+#include "record.hpp"
+
+namespace pmx::milter {
+
+namespace {
+
+using policy::Outcome;
+
+char* c(const std::string& s) { return const_cast<char*>(s.c_str()); }
+
+std::string angle(const std::string& address) { return "<" + address + ">"; }
+
+void count(const char* name) { MilterService::instance().counters().add(name); }
+
+// The message-level answer when no recipient is left to deliver to.
+sfsistat final_without_delivery(SMFICTX* ctx, const policy::Decision& d) {
+    auto rejected = std::find_if(d.recipients.begin(), d.recipients.end(),
+                                 [](const auto& r) { return r.outcome == Outcome::Reject; });
+    if (rejected != d.recipients.end()) {
+        std::string code = rejected->smtp_code.empty() ? "550" : rejected->smtp_code;
+        std::string xcode = rejected->smtp_xcode.empty() ? "5.7.1" : rejected->smtp_xcode;
+        std::string text = rejected->smtp_text.empty() ? "Message rejected by policy" : rejected->smtp_text;
+        smfi_setreply(ctx, c(code), c(xcode), c(text));
+        count("rejected");
+        return SMFIS_REJECT;
+    }
+    count("discarded_or_quarantined");
+    return SMFIS_DISCARD;
+}
+
+}  // namespace
+
+sfsistat internal_error_verdict(SMFICTX* ctx, const config::SnapshotPtr& config) {
+    const std::string& mode = config ? config->string("milter.on_internal_error") : std::string("tempfail");
+    if (mode == "accept") return SMFIS_ACCEPT;
+    if (mode == "reject") {
+        smfi_setreply(ctx, c("554"), c("5.3.0"), c("pmx could not judge this message"));
+        return SMFIS_REJECT;
+    }
+    smfi_setreply(ctx, c("451"), c("4.3.0"), c("pmx could not judge this message, try again later"));
+    return SMFIS_TEMPFAIL;
+}
+
+sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
+    count("messages");
+    const Runtime& rt = *m.runtime;
+    if (const char* qid = smfi_getsymval(ctx, c("i"))) m.envelope.queue_id = qid;
+    if (m.internal_error) {
+        log::error("Failed to collect message {}: {}", m.envelope.queue_id, *m.internal_error);
+        count("internal_errors");
+        return internal_error_verdict(ctx, rt.config);
+    }
+    if (m.envelope.recipients.empty()) return SMFIS_ACCEPT;
+
+    auto raw = m.buffer.view();
+    if (!raw) {
+        log::error("Failed to read message {}: {}", m.envelope.queue_id, raw.error().message);
+        count("internal_errors");
+        return internal_error_verdict(ctx, rt.config);
+    }
+    policy::Decision d = judge(rt, m.envelope, *raw);
+
+    // A recipient to tempfail means the whole message comes again later: act on nothing now,
+    // so nobody gets a copy twice.
+    auto tempfailed = std::find_if(d.recipients.begin(), d.recipients.end(),
+                                   [](const auto& r) { return r.outcome == Outcome::Tempfail; });
+    if (tempfailed != d.recipients.end()) {
+        smfi_setreply(ctx, c(tempfailed->smtp_code.empty() ? "451" : tempfailed->smtp_code),
+                      c(tempfailed->smtp_xcode.empty() ? "4.7.1" : tempfailed->smtp_xcode),
+                      c(tempfailed->smtp_text.empty() ? "Try again later" : tempfailed->smtp_text));
+        count("tempfailed");
+        record_message(rt, m, d, "tempfail");
+        return SMFIS_TEMPFAIL;
+    }
+
+    // Quarantine first, durably: only then may recipients leave the MTA's hands.
+    if (d.any_quarantine()) {
+        if (auto q = quarantine_message(rt, m, d); !q) {
+            log::error("Failed to quarantine message {}: {}", m.envelope.queue_id, q.error().message);
+            count("internal_errors");
+            return internal_error_verdict(ctx, rt.config);
+        }
+        count("quarantined");
+    }
+
+    std::size_t delivered = 0;
+    for (const auto& r : d.recipients) {
+        if (r.outcome == Outcome::Accept && r.redirect_to.empty()) {
+            ++delivered;
+            continue;
+        }
+        smfi_delrcpt(ctx, c(angle(r.recipient)));
+        if (r.outcome == Outcome::Accept)
+            for (const auto& to : r.redirect_to) {
+                smfi_addrcpt(ctx, c(angle(to)));
+                ++delivered;
+            }
+    }
+    if (delivered == 0) {
+        record_message(rt, m, d, "");
+        return final_without_delivery(ctx, d);
+    }
+
+    for (const auto& to : d.add_recipients) smfi_addrcpt(ctx, c(angle(to)));
+    for (const auto& e : d.header_edits) {
+        switch (e.kind) {
+            case policy::HeaderEditKind::Add:
+                smfi_addheader(ctx, c(e.name), c(e.value));
+                break;
+            case policy::HeaderEditKind::Replace:
+                smfi_chgheader(ctx, c(e.name), 1, c(e.value));
+                break;
+            case policy::HeaderEditKind::Remove: {
+                std::string lname = e.name;
+                std::transform(lname.begin(), lname.end(), lname.begin(), [](unsigned char ch) { return std::tolower(ch); });
+                auto it = m.header_occurrences.find(lname);
+                // Remove from the last to the first, so indexes stay valid.
+                for (int i = it == m.header_occurrences.end() ? 0 : it->second; i >= 1; --i)
+                    smfi_chgheader(ctx, c(e.name), i, nullptr);
+                break;
+            }
+        }
+    }
+    if (!d.subject_tag.empty()) {
+        std::string original = m.subject_raw.value_or("");
+        while (!original.empty() && original.front() == ' ') original.erase(0, 1);
+        std::string tagged = " " + d.subject_tag + (original.empty() ? "" : " " + original);
+        if (m.subject_raw) smfi_chgheader(ctx, c("Subject"), 1, c(tagged));
+        else smfi_addheader(ctx, c("Subject"), c(tagged));
+    }
+    count("accepted");
+    record_message(rt, m, d, "");
+    return SMFIS_ACCEPT;
+}
+
+}  // namespace pmx::milter
