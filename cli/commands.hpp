@@ -10,5 +10,6 @@ namespace pmx::cli {
 void add_service_commands(CLI::App& app, Context& ctx);  // start stop restart reload enable disable
 void add_status_command(CLI::App& app, Context& ctx);    // status
 void add_config_commands(CLI::App& app, Context& ctx);   // config show|get|set|check
+void add_mta_commands(CLI::App& app, Context& ctx);      // mta postfix|sendmail
 
 }  // namespace pmx::cli

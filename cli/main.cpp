@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     pmx::cli::add_service_commands(app, ctx);
     pmx::cli::add_status_command(app, ctx);
     pmx::cli::add_config_commands(app, ctx);
+    pmx::cli::add_mta_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -9,8 +9,8 @@ packages=(
   libsystemd-dev libmilter-dev libsqlite3-dev
   # run: a systemd manager and D-Bus (the test sandbox runs a private `systemd --user`)
   systemd dbus dbus-user-session util-linux
-  # tests
-  python3
+  # tests: a real Postfix (private instance on loopback), SMTP and milter clients
+  python3 postfix swaks miltertest
 )
 
 missing=()
@@ -25,5 +25,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix without a system-wide configuration: tests run private instances only.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${missing[@]}"

@@ -1,5 +1,8 @@
 #include "callbacks.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,6 +23,17 @@ std::string strip_angles(const char* a) {
     std::string s = a ? a : "";
     if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
     return s;
+}
+
+// The client's IP from the connect step's socket address; "" for local submissions.
+std::string address_text(const _SOCK_ADDR* addr) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (!addr) return {};
+    if (addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(addr)->sin_addr, buf, sizeof buf);
+    else if (addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, buf, sizeof buf);
+    return buf;
 }
 
 std::string lowercase(std::string s) {
@@ -66,8 +80,7 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) noexcept {
     return guarded(ctx, "connect", [&] {
         auto c = std::make_unique<ConnectionContext>();
         if (hostname) c->client_hostname = hostname;
-        if (const char* ip = smfi_getsymval(ctx, const_cast<char*>("{client_addr}"))) c->client_ip = ip;
-        (void)addr;
+        c->client_ip = address_text(addr);
         if (c->client_hostname.size() > 2 && c->client_hostname.front() == '[') c->client_hostname.clear();
         smfi_setpriv(ctx, c.release());
         MilterService::instance().counters().add("connections");

@@ -140,7 +140,7 @@ const sd_bus_vtable kDaemonVtable[] = {
     SD_BUS_PROPERTY("ConfigLoadedUSec", "t", BusGlue::get_loaded, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
     SD_BUS_PROPERTY("StatusText", "s", BusGlue::get_status, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
     SD_BUS_PROPERTY("Listen", "s", BusGlue::get_listen, 0, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
-    SD_BUS_PROPERTY("Counters", "a{st}", BusGlue::get_counters, 0, SD_BUS_VTABLE_PROPERTY_EXPLICIT),
+    SD_BUS_PROPERTY("Counters", "a{st}", BusGlue::get_counters, 0, 0),
     SD_BUS_VTABLE_END,
 };
 
