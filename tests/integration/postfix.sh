@@ -2,6 +2,7 @@
 #   pfx_start DIR SMTP_PORT SINK_PORT   Postfix listening on 127.0.0.1:SMTP_PORT, relaying
 #                                       everything to an smtp-sink on 127.0.0.1:SINK_PORT that
 #                                       writes each message to DIR/sink/
+#                                       (PFX_SINK_DUMP=0: the sink keeps nothing, for benchmarks)
 #   pfx_stop DIR
 #   pfx_wait_queue_empty DIR [SECONDS]
 # No DNS, no local delivery, no chroot; logs in DIR/log/maillog. Run as root.
@@ -49,7 +50,11 @@ CF
   # postfix prints its errors only to a terminal until postlogd runs: give it one.
   script -qec "postfix -c $dir/etc check" /dev/null >/dev/null || { echo "postfix check failed" >&2; return 1; }
   script -qec "postfix -c $dir/etc start" /dev/null >/dev/null || { echo "postfix start failed" >&2; return 1; }
-  smtp-sink -u postfix -d "$dir/sink/%M%S." -c "127.0.0.1:$sink_port" 1024 &
+  if [ "${PFX_SINK_DUMP:-1}" = 1 ]; then
+    smtp-sink -u postfix -d "$dir/sink/%M%S." -c "127.0.0.1:$sink_port" 1024 >/dev/null &
+  else
+    smtp-sink -u postfix -c "127.0.0.1:$sink_port" 1024 >/dev/null &
+  fi
   echo $! > "$dir/sink.pid"
   local i
   for i in $(seq 50); do
