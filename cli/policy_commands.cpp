@@ -1,10 +1,13 @@
 // pmx policy check|test: validate policy.toml, and run it on a message without an MTA.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mail/message.hpp"
@@ -38,6 +39,16 @@ enum class Outcome {
     Discard,     // accept from the sender, deliver nowhere
 };
 
+// Edits apply in order to the message as received: Add appends a header, Remove deletes every
+// header of that name, Replace is Remove then Add (so "remove X, add X" drops forged copies).
+enum class HeaderEditKind { Add, Replace, Remove };
+struct HeaderEdit {
+    HeaderEditKind kind;
+    std::string name;
+    std::string value;  // Add/Replace
+    bool operator==(const HeaderEdit&) const = default;
+};
+
 struct RecipientDecision {
     std::string recipient;
     Outcome outcome = Outcome::Accept;
@@ -47,13 +58,11 @@ struct RecipientDecision {
     std::string quarantine_reason = "";  // Quarantine (also set when a copy is quarantined while delivering)
     std::vector<std::string> redirect_to{};  // delivered to these instead of the recipient
     std::string decided_by = "";          // name of the rule that made the final choice, "" = default
-};
-
-enum class HeaderEditKind { Add, Replace, Remove };
-struct HeaderEdit {
-    HeaderEditKind kind;
-    std::string name;
-    std::string value;  // Add/Replace
+    // This recipient's own copy: every header edit and subject tag the rules gave it. When all
+    // delivered recipients agree (the usual case) these equal Decision::header_edits/subject_tag;
+    // see Decision::copies_differ().
+    std::vector<HeaderEdit> header_edits{};
+    std::string subject_tag = "";
 };
 
 struct TraceLine {
@@ -78,6 +87,14 @@ struct Decision {
     std::vector<Notification> notifications;
     std::vector<TraceLine> trace;
     bool any_quarantine() const;
+    // True when delivered recipients (Outcome::Accept) got different header edits or subject tags,
+    // e.g. one recipient's allow list skipped the spam tag the others got. header_edits and
+    // subject_tag above are then the union (first-seen order); a milter that wants each copy exact
+    // delivers the recipients whose RecipientDecision differs as a separate copy.
+    bool copies_differ() const;
 };
+
+std::string_view outcome_name(Outcome o);  // "accept", "quarantine", "reject", "tempfail", "discard"
+std::string_view header_edit_name(HeaderEditKind k);  // "add", "replace", "remove"
 
 }  // namespace pmx::policy

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "util/result.hpp"
 
@@ -77,10 +78,26 @@ private:
     void note_bind(int rc, int index);
 
     sqlite3_stmt* stmt_ = nullptr;
-    std::string bind_error_;
+    std::string bind_error_{};
 };
 
 class Transaction;
+
+// A statement from Database::cached(): reset (bindings cleared, read snapshot ended) when it
+// goes out of scope, so a half-read SELECT never pins the WAL.
+class CachedStatement {
+public:
+    explicit CachedStatement(Statement* s) : s_(s) {}
+    CachedStatement(CachedStatement&& other) noexcept : s_(std::exchange(other.s_, nullptr)) {}
+    CachedStatement& operator=(CachedStatement&&) = delete;
+    CachedStatement(const CachedStatement&) = delete;
+    ~CachedStatement() { if (s_) s_->reset(); }
+    Statement* operator->() const { return s_; }
+    Statement& operator*() const { return *s_; }
+
+private:
+    Statement* s_;
+};
 
 struct OpenOptions {
     int busy_timeout_ms = 5000;  // how long a writer waits for another one (milter vs CLI)
@@ -107,9 +124,9 @@ public:
     ~Database();
 
     Result<Statement> prepare(std::string_view sql);
-    // A statement prepared once per connection and kept; returned reset. Not reentrant:
-    // do not use the same SQL again while iterating its rows.
-    Result<Statement*> cached(std::string_view sql);
+    // A statement prepared once per connection and kept (hot paths: one per message).
+    // Not reentrant: do not use the same SQL again while iterating its rows.
+    Result<CachedStatement> cached(std::string_view sql);
     // Runs SQL without parameters (may hold several statements).
     Result<void> exec(std::string_view sql);
 
@@ -137,11 +154,12 @@ private:
     friend class Statement;
     friend class Transaction;
     Database() = default;
+    Result<std::string> journal_mode_set_wal();
 
-    std::filesystem::path path_;
+    std::filesystem::path path_{};
     sqlite3* db_ = nullptr;
     int savepoint_depth_ = 0;
-    std::unordered_map<std::string, std::unique_ptr<Statement>> cache_;
+    std::unordered_map<std::string, std::unique_ptr<Statement>> cache_{};
 };
 
 // Rolls back on destruction unless commit() succeeded.
