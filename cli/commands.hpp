@@ -11,5 +11,9 @@ void add_service_commands(CLI::App& app, Context& ctx);  // start stop restart r
 void add_status_command(CLI::App& app, Context& ctx);    // status
 void add_config_commands(CLI::App& app, Context& ctx);   // config show|get|set|check
 void add_mta_commands(CLI::App& app, Context& ctx);      // mta postfix|sendmail
+void add_policy_commands(CLI::App& app, Context& ctx);   // policy check|test
+void add_list_commands(CLI::App& app, Context& ctx);     // list show|add|remove|import|export
+void add_quarantine_commands(CLI::App& app, Context& ctx);  // quarantine list|show
+void add_log_command(CLI::App& app, Context& ctx);       // log
 
 }  // namespace pmx::cli

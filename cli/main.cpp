@@ -29,6 +29,10 @@ int main(int argc, char** argv) {
     pmx::cli::add_status_command(app, ctx);
     pmx::cli::add_config_commands(app, ctx);
     pmx::cli::add_mta_commands(app, ctx);
+    pmx::cli::add_policy_commands(app, ctx);
+    pmx::cli::add_list_commands(app, ctx);
+    pmx::cli::add_quarantine_commands(app, ctx);
+    pmx::cli::add_log_command(app, ctx);
 
     try {
         app.parse(argc, argv);

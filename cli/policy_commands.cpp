@@ -20,17 +20,28 @@
 #include "policy/engine.hpp"
 #include "policy/lists_for_cli.hpp"
 #include "policy/memory_lists.hpp"
+#include "store/lists_store.hpp"
 #include "util/atomic_file.hpp"
 
-// ---- SEAM(store) -------------------------------------------------------------------------------
-// No lists yet: nullptr makes `pmx policy test` say so and evaluate with empty lists.
-// To connect (lib/store/lists_store.hpp), roughly:
-//     const auto& path = snapshot.string("database.path");
-//     if (!std::filesystem::exists(path)) return nullptr;   // do not create a database here
-//     auto lists = store::DatabaseLists::open(path);
-//     return lists ? std::move(*lists) : nullptr;
+// ---- SEAM(store): the lists `pmx policy test` uses (declared in lib/policy/lists_for_cli.hpp) ----
+// The store's DatabaseLists on database.path, read as it is: never created or migrated from here.
+// nullptr (the command then evaluates with empty lists and says so) when there is no database yet
+// or it cannot be opened (e.g. no permission: /var/lib/pmx belongs to the pmx user).
 namespace pmx::policy {
-std::unique_ptr<ListLookup> open_lists_for_cli(const config::Snapshot& /*snapshot*/) { return nullptr; }
+std::unique_ptr<ListLookup> open_lists_for_cli(const config::Snapshot& snapshot) {
+    std::filesystem::path path = snapshot.string("database.path");
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) return nullptr;
+    store::DatabaseLists::Options options;
+    options.open.migrate = false;
+    options.open.chown_new_file_to_directory_owner = false;
+    auto lists = store::DatabaseLists::open(path, options);
+    if (!lists) {
+        fmt::print(stderr, "pmx: Failed to open the allow/block lists: {}, ignoring\n", lists.error().message);
+        return nullptr;
+    }
+    return std::move(*lists);
+}
 }  // namespace pmx::policy
 // -------------------------------------------------------------------------------------------------
 
@@ -60,7 +71,10 @@ struct TestOptions {
 config::Layout layout() { return config::Layout::from_environment(); }
 
 policy::Policy load_or_throw(const std::string& file) {
-    auto p = file.empty() ? policy::load_policy(layout()) : policy::load_policy_file(file);
+    std::string path = file.empty() ? policy::policy_path(layout()).string() : file;
+    auto text = read_file(path);
+    if (!text) throw CommandError(text.error().message);
+    auto p = policy::parse_policy(*text, path);
     if (!p) throw CommandError(fmt::format("Policy is invalid:\n{}", p.error().message));
     return std::move(*p);
 }

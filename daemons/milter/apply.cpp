@@ -67,7 +67,8 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
         count("internal_errors");
         return internal_error_verdict(ctx, rt.config);
     }
-    policy::Decision d = judge(rt, m.envelope, *raw);
+    Judgement j = judge(rt, m.envelope, *raw);
+    const policy::Decision& d = j.decision;
 
     // A recipient to tempfail means the whole message comes again later: act on nothing now,
     // so nobody gets a copy twice.
@@ -78,17 +79,20 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
                       c(tempfailed->smtp_xcode.empty() ? "4.7.1" : tempfailed->smtp_xcode),
                       c(tempfailed->smtp_text.empty() ? "Try again later" : tempfailed->smtp_text));
         count("tempfailed");
-        record_message(rt, m, d, "tempfail");
+        record_message(rt, m, j, std::nullopt);
         return SMFIS_TEMPFAIL;
     }
 
     // Quarantine first, durably: only then may recipients leave the MTA's hands.
+    std::optional<std::int64_t> quarantine_id;
     if (d.any_quarantine()) {
-        if (auto q = quarantine_message(rt, m, d); !q) {
+        auto q = quarantine_message(rt, m, j);
+        if (!q) {
             log::error("Failed to quarantine message {}: {}", m.envelope.queue_id, q.error().message);
             count("internal_errors");
             return internal_error_verdict(ctx, rt.config);
         }
+        quarantine_id = *q;
         count("quarantined");
     }
 
@@ -106,7 +110,7 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
             }
     }
     if (delivered == 0) {
-        record_message(rt, m, d, "");
+        record_message(rt, m, j, quarantine_id);
         return final_without_delivery(ctx, d);
     }
 
@@ -114,11 +118,10 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
     for (const auto& e : d.header_edits) {
         switch (e.kind) {
             case policy::HeaderEditKind::Add:
-                smfi_addheader(ctx, c(e.name), c(e.value));
+                // SMFIP_HDR_LEADSPC: the MTA adds no space after the colon, so we do.
+                smfi_addheader(ctx, c(e.name), c(" " + e.value));
                 break;
-            case policy::HeaderEditKind::Replace:
-                smfi_chgheader(ctx, c(e.name), 1, c(e.value));
-                break;
+            case policy::HeaderEditKind::Replace:  // every copy goes, then one is added
             case policy::HeaderEditKind::Remove: {
                 std::string lname = e.name;
                 std::transform(lname.begin(), lname.end(), lname.begin(), [](unsigned char ch) { return std::tolower(ch); });
@@ -126,6 +129,8 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
                 // Remove from the last to the first, so indexes stay valid.
                 for (int i = it == m.header_occurrences.end() ? 0 : it->second; i >= 1; --i)
                     smfi_chgheader(ctx, c(e.name), i, nullptr);
+                if (it != m.header_occurrences.end()) it->second = 0;
+                if (e.kind == policy::HeaderEditKind::Replace) smfi_addheader(ctx, c(e.name), c(" " + e.value));
                 break;
             }
         }
@@ -138,7 +143,7 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
         else smfi_addheader(ctx, c("Subject"), c(tagged));
     }
     count("accepted");
-    record_message(rt, m, d, "");
+    record_message(rt, m, j, quarantine_id);
     return SMFIS_ACCEPT;
 }
 

@@ -1,11 +1,22 @@
 #include "judge.hpp"
 
+#include "mail/mime.hpp"
+#include "policy/memory_lists.hpp"
+
 namespace pmx::milter {
 
-policy::Decision judge(const Runtime&, const policy::Envelope& envelope, std::string_view) {
-    policy::Decision d;
-    for (const auto& r : envelope.recipients) d.recipients.push_back({.recipient = r});
-    return d;
+Judgement judge(const Runtime& rt, const policy::Envelope& envelope, std::string_view raw) {
+    Judgement j;
+    // Scanners see at most max_body_bytes; the whole message is still kept for quarantine.
+    auto cap = static_cast<std::size_t>(rt.config->integer("milter.max_body_bytes"));
+    j.message = mail::parse_message(raw.size() > cap ? raw.substr(0, cap) : raw, rt.limits);
+    j.message.size = raw.size();
+    if (rt.store && rt.store->lists) (void)rt.store->lists->refresh();  // list edits apply to the next message
+    static const policy::MemoryLists no_lists;
+    const policy::ListLookup& lists = rt.store && rt.store->lists ? static_cast<const policy::ListLookup&>(*rt.store->lists)
+                                                                  : no_lists;
+    j.decision = policy::evaluate(*rt.policy, envelope, j.message, j.facts, lists, rt.site, {.trace = false});
+    return j;
 }
 
 }  // namespace pmx::milter

@@ -1,13 +1,21 @@
-// One policy evaluation for one message: parse, scan facts, evaluate the policy.
+// One policy evaluation for one message: parse (capped), gather scan facts, evaluate.
 #pragma once
 
 #include <string_view>
 
+#include "mail/message.hpp"
 #include "policy/decision.hpp"
 #include "runtime.hpp"
 
 namespace pmx::milter {
 
-policy::Decision judge(const Runtime& runtime, const policy::Envelope& envelope, std::string_view raw_message);
+struct Judgement {
+    mail::ParsedMessage message;
+    policy::ScanFacts facts;
+    policy::Decision decision;
+};
+
+// Throws only on internal failures (the caller answers with milter.on_internal_error).
+Judgement judge(const Runtime& runtime, const policy::Envelope& envelope, std::string_view raw_message);
 
 }  // namespace pmx::milter

@@ -2,11 +2,13 @@
 
 #include <libmilter/mfapi.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include "callbacks.hpp"
 #include "daemon/log.hpp"
+#include "store/store_config.hpp"
 
 namespace pmx::milter {
 
@@ -22,10 +24,44 @@ std::string milter_connection_spec(const std::string& configured) {
     return "unix:" + daemon::Daemon::runtime_path(configured).string();
 }
 
-Result<std::shared_ptr<const Runtime>> MilterService::build_runtime(config::SnapshotPtr config) {
+Result<std::shared_ptr<const Runtime>> MilterService::build_runtime(config::SnapshotPtr config,
+                                                                   std::shared_ptr<Store> store) {
     auto rt = std::make_shared<Runtime>();
+    auto policy = policy::load_policy(config::Layout::from_environment());
+    if (!policy) return Error{fmt::format("Failed to load the policy: {}", policy.error().message)};
+    for (const auto& w : policy->warnings()) log::warning("{}", w);
+    rt->policy = std::make_shared<const policy::Policy>(std::move(*policy));
+    auto site = policy::site_from_config(*config);
+    if (!site) return site.error();
+    rt->site = std::move(*site);
+    rt->limits.max_headers = static_cast<std::size_t>(config->integer("milter.max_headers"));
+    rt->limits.max_header_bytes = static_cast<std::size_t>(config->integer("milter.max_header_bytes"));
+    rt->quarantine_dir = store::store_paths(*config).quarantine_dir;
+    std::error_code ec;
+    std::filesystem::create_directories(rt->quarantine_dir, ec);
+    if (ec) return Error{fmt::format("Failed to create quarantine directory {}: {}", rt->quarantine_dir.string(), ec.message())};
+    std::filesystem::permissions(rt->quarantine_dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                                         std::filesystem::perms::group_exec, ec);
+    rt->node_name = config->string("general.node_name");
+    if (rt->node_name.empty()) {
+        char host[256] = {};
+        gethostname(host, sizeof host - 1);
+        rt->node_name = host;
+    }
+    rt->store = std::move(store);
     rt->config = std::move(config);
     return std::shared_ptr<const Runtime>(std::move(rt));
+}
+
+Result<std::shared_ptr<Store>> MilterService::open_store(const config::Snapshot& config) {
+    auto path = store::store_paths(config).database;
+    auto db = store::Database::open(path);
+    if (!db) return db.error();
+    auto store = std::make_shared<Store>(std::move(*db));
+    auto lists = store::DatabaseLists::open(path);
+    if (!lists) return lists.error();
+    store->lists = std::move(*lists);
+    return store;
 }
 
 std::shared_ptr<const Runtime> MilterService::runtime() const {
@@ -36,7 +72,9 @@ std::shared_ptr<const Runtime> MilterService::runtime() const {
 Result<void> MilterService::start(daemon::Daemon& daemon) {
     daemon_ = &daemon;
     g_instance = this;
-    auto rt = build_runtime(daemon.config());
+    auto store = open_store(*daemon.config());
+    if (!store) return store.error();
+    auto rt = build_runtime(daemon.config(), std::move(*store));
     if (!rt) return rt.error();
     runtime_ = std::move(*rt);
 
@@ -52,7 +90,7 @@ Result<void> MilterService::start(daemon::Daemon& daemon) {
 }
 
 Result<void> MilterService::prepare_reload(const config::Snapshot& next) {
-    auto rt = build_runtime(std::make_shared<const config::Snapshot>(next));
+    auto rt = build_runtime(std::make_shared<const config::Snapshot>(next), runtime()->store);
     if (!rt) return rt.error();
     std::lock_guard lock(mutex_);
     runtime_ = std::move(*rt);
@@ -60,7 +98,10 @@ Result<void> MilterService::prepare_reload(const config::Snapshot& next) {
 }
 
 std::string MilterService::status_text() const {
-    return fmt::format("Judging mail on {}", listen_);
+    auto rt = runtime();
+    if (!rt) return fmt::format("Starting on {}", listen_);
+    return fmt::format("Judging mail on {} with {} policy rules from {}", listen_, rt->policy->rule_count(),
+                       rt->policy->file());
 }
 
 int MilterService::run_main(daemon::Daemon&) {

@@ -1,16 +1,38 @@
 // The milter's immutable per-generation state: the config snapshot and everything built
-// from it (policy, lists, store handles). A reload builds a new Runtime; messages in
-// flight keep the one they started with.
+// from it (policy, site, paths). A reload builds a new Runtime; messages in flight keep
+// the one they started with. The store (database connection, lists) outlives generations:
+// it is opened once at start (database.path needs a restart) and shared.
 #pragma once
 
+#include <filesystem>
 #include <memory>
+#include <mutex>
 
 #include "config/loader.hpp"
+#include "mail/message.hpp"
+#include "policy/engine.hpp"
+#include "store/database.hpp"
+#include "store/lists_store.hpp"
 
 namespace pmx::milter {
 
+// One database connection for the milter's writes (quarantine index, message log), used by
+// many libmilter threads one at a time; list lookups have their own (DatabaseLists).
+struct Store {
+    std::mutex mutex;
+    store::Database db;
+    std::unique_ptr<store::DatabaseLists> lists;
+    explicit Store(store::Database d) : db(std::move(d)) {}
+};
+
 struct Runtime {
     config::SnapshotPtr config;
+    std::shared_ptr<const policy::Policy> policy;
+    policy::Site site;
+    mail::ParseLimits limits;
+    std::filesystem::path quarantine_dir;
+    std::string node_name;
+    std::shared_ptr<Store> store;
 };
 
 }  // namespace pmx::milter

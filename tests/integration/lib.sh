@@ -4,7 +4,12 @@ set -euo pipefail
 
 pass=0
 ok() { pass=$((pass + 1)); printf 'ok %d - %s\n' "$pass" "$*"; }
-fail() { printf 'not ok - %s\n' "$*" >&2; exit 1; }
+fail() {
+  printf 'not ok - %s\n' "$*" >&2
+  # The sandbox's journal says what the daemons thought of it.
+  command -v journalctl >/dev/null && journalctl --no-pager -q -n 25 -o short-precise 2>/dev/null | sed 's/^/  journal: /' >&2
+  exit 1
+}
 
 # run EXPECTED_STATUS CMD...: runs CMD, captures stdout+stderr in $out, checks the exit status.
 run() {

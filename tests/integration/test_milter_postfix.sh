@@ -9,9 +9,48 @@ chmod 0755 "$work"  # postfix daemons run as user postfix
 pfx=$work/postfix
 confdir=/usr/local/etc/pmx
 mkdir -p $confdir
+# Under a user manager (systemd 252) StateDirectory= is $XDG_CONFIG_HOME/pmx: the one place
+# the hardened unit may write; the CLI reads the same paths from pmx.toml.
+state=${XDG_CONFIG_HOME:-$HOME/.config}/pmx
 cat > $confdir/pmx.toml <<TOML
 [milter]
 socket = "inet:17357@127.0.0.1"
+
+[database]
+path = "$state/pmx.db"
+
+[quarantine]
+dir = "$state/quarantine"
+TOML
+cat > $confdir/policy.toml <<'TOML'
+[[rule]]
+name = "stamp"
+then = ["replace_header:X-PMX-Scanned: yes"]
+
+[[rule]]
+name = "bad sender"
+when = { sender = "spammer@bad.test" }
+then = ["reject:550 5.7.1 No mail from {sender}"]
+
+[[rule]]
+name = "hold for carol"
+when = { recipient = "carol@example.test" }
+then = ["quarantine:held for carol"]
+
+[[rule]]
+name = "tag for dave"
+when = { recipient = "dave@example.test" }
+then = ["tag_subject:[TAGGED]", "add_header:X-PMX-Test: tagged"]
+
+[[rule]]
+name = "allow-listed senders"
+when = { sender_in = "allow" }
+then = ["accept"]
+
+[[rule]]
+name = "block-listed senders"
+when = { sender_in = "block" }
+then = ["quarantine:block-listed"]
 TOML
 
 run 0 pmx --user enable
@@ -43,6 +82,54 @@ ok "a message passes Postfix and pmx-milter and is relayed"
 run 0 pmx --user status --json milter
 [ "$(json_get 'j[0]["daemon"]["counters"].get("messages", 0)')" -ge 1 ] || { echo "$out"; journalctl --no-pager | grep -i milter | tail; fail "milter did not count the message"; }
 ok "pmx-milter counted it"
+
+sink_has() {  # sink_has PATTERN: some delivered message contains PATTERN
+  grep -rlF -- "$1" "$pfx/sink" >/dev/null 2>&1
+}
+
+out=$(SWAKS_EXTRA="--header-X-Marker m-reject" send spammer@bad.test bob@example.test) || true
+contains "550 5.7.1 No mail from spammer@bad.test"
+pfx_wait_queue_empty "$pfx" 20
+sink_has "m-reject" && fail "a rejected message was delivered"
+ok "policy reject: Postfix answers the policy's 550 and nothing is delivered"
+
+out=$(SWAKS_EXTRA="--header-X-Marker m-split" send alice@example.test bob@example.test carol@example.test) || true
+contains "250 2.0.0 Ok: queued"
+pfx_wait_queue_empty "$pfx" 20 || fail "queue did not drain"
+f=$(grep -rlF "m-split" "$pfx/sink" | head -1)
+[ -n "$f" ] || fail "bob's copy was not delivered"
+grep -q "bob@example.test" "$f" || fail "bob is not a recipient of the delivered copy"
+grep -q "RCPT TO:<carol@example.test>\|X-Rcpt-Args: <carol@example.test>" "$f" && fail "carol got the copy held for her"
+grep -q "^X-PMX-Scanned: yes" "$f" || fail "X-PMX-Scanned not added"
+run 0 pmx quarantine list --recipient carol@example.test --json
+[ "$(json_get 'len(j)')" -ge 1 ] || fail "no quarantine entry for carol"
+[ "$(json_get 'j[0]["reason"]')" = "held for carol" ] || fail "wrong quarantine reason: $out"
+qid=$(json_get 'j[0]["id"]')
+run 0 pmx quarantine show "$qid" --raw
+contains "m-split"
+ok "per recipient: bob gets the message, carol's copy is quarantined whole, with its reason"
+
+out=$(SWAKS_EXTRA="--header-X-Marker m-tag" send alice@example.test dave@example.test) || true
+pfx_wait_queue_empty "$pfx" 20
+f=$(grep -rlF "m-tag" "$pfx/sink" | head -1)
+[ -n "$f" ] || fail "dave's message not delivered"
+grep -q "^Subject: \[TAGGED\] pmx test" "$f" || fail "subject not tagged: $(grep ^Subject "$f")"
+grep -q "^X-PMX-Test: tagged" "$f" || fail "header not added"
+ok "tag_subject and add_header reach the delivered copy"
+
+run 0 pmx list add block eve@evil.test
+out=$(SWAKS_EXTRA="--header-X-Marker m-block" send eve@evil.test bob@example.test) || true
+contains "250 2.0.0 Ok: queued"
+pfx_wait_queue_empty "$pfx" 20
+sink_has "m-block" && fail "a block-listed sender's message was delivered"
+run 0 pmx quarantine list --sender eve@evil.test --json
+[ "$(json_get 'j[0]["reason"]')" = "block-listed" ] || fail "block-listed message not quarantined: $out"
+ok "a block-list entry added with pmx list takes effect at once (no restart): quarantined"
+
+run 0 pmx log --json --limit 20
+[ "$(json_get 'len(j)')" -ge 5 ] || fail "message log has too few rows"
+contains "spammer@bad.test"
+ok "every message has a message-log row"
 
 # A dead milter: Postfix tempfails (milter_default_action = tempfail), the sender keeps the mail.
 systemctl --user kill --signal=SIGKILL pmx-milter.service

@@ -1,0 +1,54 @@
+// Golden files for policy.toml errors and warnings: tests/unit/golden/policy/NAME.toml is compiled
+// and the result (file path replaced by @FILE@) must equal NAME.expected: the errors when it fails,
+// else "OK: N rules" and the warnings. PMX_UPDATE_GOLDEN=1 rewrites the .expected files; review
+// the diff before committing.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "policy/engine.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
+    return s;
+}
+}  // namespace
+
+TEST_CASE("policy errors and warnings match their golden files") {
+    fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/policy";
+    bool update = std::getenv("PMX_UPDATE_GOLDEN") != nullptr;
+    int cases = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        if (entry.path().extension() != ".toml") continue;
+        ++cases;
+        auto p = pmx::policy::load_policy_file(entry.path());
+        std::string got;
+        if (!p) {
+            got = p.error().message + "\n";
+        } else {
+            got = "OK: " + std::to_string(p->rule_count()) + " rules\n";
+            for (const auto& w : p->warnings()) got += w + "\n";
+        }
+        got = replace_all(got, entry.path().string(), "@FILE@");
+        auto expected_path = fs::path(entry.path()).replace_extension(".expected");
+        if (update) {
+            std::ofstream(expected_path) << got;
+            continue;
+        }
+        CAPTURE(entry.path().filename().string());
+        CHECK(got == slurp(expected_path));
+    }
+    CHECK(cases >= 8);
+}
