@@ -1,6 +1,8 @@
 // pmx: the control plane. Registers every command group, parses, runs, maps errors to exit codes.
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -17,7 +19,20 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string("pmx ") + PMX_VERSION);
     app.require_subcommand(1);
     app.fallthrough();
-    app.add_flag("--user", ctx.user, "Talk to the calling user's service manager and bus (as systemctl --user)");
+    app.add_flag_callback(
+        "--user",
+        [&ctx] {
+            ctx.user = true;
+            // A user manager (systemd 252) gives StateDirectory=pmx as $XDG_CONFIG_HOME/pmx:
+            // the store commands must find the database the user's daemons write.
+            if (!std::getenv("PMX_STATE_DIR")) {
+                const char* xdg = std::getenv("XDG_CONFIG_HOME");
+                const char* home = std::getenv("HOME");
+                std::string base = xdg && *xdg ? xdg : std::string(home ? home : "") + "/.config";
+                setenv("PMX_STATE_DIR", (base + "/pmx").c_str(), 0);
+            }
+        },
+        "Talk to the calling user's service manager and bus (as systemctl --user)");
     bool system = false;  // accepted for symmetry with systemctl; the system manager is the default
     app.add_flag("--system", system, "Talk to the system manager and bus (the default)");
     app.add_flag("--json", ctx.json, "Print machine-readable JSON where the command offers it");

@@ -30,12 +30,12 @@ const std::vector<KeySpec>& table() {
          .services = {"milter"},
          .doc = "Mail domains of this site: recipients there are internal (policy direction)"},
 
-        {.name = "database.path", .type = Type::String, .default_value = std::string("/var/lib/pmx/pmx.db"),
+        {.name = "database.path", .type = Type::String, .default_value = std::string("pmx.db"),
          .services = {"milter"}, .apply = Apply::Restart,
-         .doc = "SQLite database (WAL mode) for quarantine index, message log and lists"},
-        {.name = "quarantine.dir", .type = Type::String, .default_value = std::string("/var/lib/pmx/quarantine"),
+         .doc = "SQLite database (WAL mode) for quarantine index, message log and lists; relative to /var/lib/pmx"},
+        {.name = "quarantine.dir", .type = Type::String, .default_value = std::string("quarantine"),
          .services = {"milter"},
-         .doc = "Directory holding quarantined messages, one file each"},
+         .doc = "Directory holding quarantined messages, one file each; relative to /var/lib/pmx"},
 
         {.name = "milter.socket", .type = Type::String, .default_value = std::string("milter.sock"),
          .services = {"milter"}, .apply = Apply::Restart,

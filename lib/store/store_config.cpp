@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "util/paths.hpp"
+
 namespace pmx::store {
 
 StorePaths store_paths(const config::Snapshot& snapshot) {
-    return {snapshot.string("database.path"), snapshot.string("quarantine.dir")};
+    return {state_path(snapshot.string("database.path")), state_path(snapshot.string("quarantine.dir"))};
 }
 
 Result<Database> open_configured_database(StorePaths* paths, const OpenOptions& options) {

@@ -9,18 +9,11 @@ chmod 0755 "$work"  # postfix daemons run as user postfix
 pfx=$work/postfix
 confdir=/usr/local/etc/pmx
 mkdir -p $confdir
-# Under a user manager (systemd 252) StateDirectory= is $XDG_CONFIG_HOME/pmx: the one place
-# the hardened unit may write; the CLI reads the same paths from pmx.toml.
-state=${XDG_CONFIG_HOME:-$HOME/.config}/pmx
+# Database and quarantine stay at their defaults, relative to the state directory:
+# the daemons get it from systemd, `pmx --user` finds the same one.
 cat > $confdir/pmx.toml <<TOML
 [milter]
 socket = "inet:17357@127.0.0.1"
-
-[database]
-path = "$state/pmx.db"
-
-[quarantine]
-dir = "$state/quarantine"
 TOML
 cat > $confdir/policy.toml <<'TOML'
 [[rule]]
@@ -101,11 +94,11 @@ f=$(grep -rlF "m-split" "$pfx/sink" | head -1)
 grep -q "bob@example.test" "$f" || fail "bob is not a recipient of the delivered copy"
 grep -q "RCPT TO:<carol@example.test>\|X-Rcpt-Args: <carol@example.test>" "$f" && fail "carol got the copy held for her"
 grep -q "^X-PMX-Scanned: yes" "$f" || fail "X-PMX-Scanned not added"
-run 0 pmx quarantine list --recipient carol@example.test --json
+run 0 pmx --user quarantine list --recipient carol@example.test --json
 [ "$(json_get 'len(j)')" -ge 1 ] || fail "no quarantine entry for carol"
 [ "$(json_get 'j[0]["reason"]')" = "held for carol" ] || fail "wrong quarantine reason: $out"
 qid=$(json_get 'j[0]["id"]')
-run 0 pmx quarantine show "$qid" --raw
+run 0 pmx --user quarantine show "$qid" --raw
 contains "m-split"
 ok "per recipient: bob gets the message, carol's copy is quarantined whole, with its reason"
 
@@ -117,16 +110,16 @@ grep -q "^Subject: \[TAGGED\] pmx test" "$f" || fail "subject not tagged: $(grep
 grep -q "^X-PMX-Test: tagged" "$f" || fail "header not added"
 ok "tag_subject and add_header reach the delivered copy"
 
-run 0 pmx list add block eve@evil.test
+run 0 pmx --user list add block eve@evil.test
 out=$(SWAKS_EXTRA="--header-X-Marker m-block" send eve@evil.test bob@example.test) || true
 contains "250 2.0.0 Ok: queued"
 pfx_wait_queue_empty "$pfx" 20
 sink_has "m-block" && fail "a block-listed sender's message was delivered"
-run 0 pmx quarantine list --sender eve@evil.test --json
+run 0 pmx --user quarantine list --sender eve@evil.test --json
 [ "$(json_get 'j[0]["reason"]')" = "block-listed" ] || fail "block-listed message not quarantined: $out"
 ok "a block-list entry added with pmx list takes effect at once (no restart): quarantined"
 
-run 0 pmx log --json --limit 20
+run 0 pmx --user log --json --limit 20
 [ "$(json_get 'len(j)')" -ge 5 ] || fail "message log has too few rows"
 contains "spammer@bad.test"
 ok "every message has a message-log row"

@@ -57,8 +57,6 @@ std::vector<fs::path> golden_messages() {
     return out;
 }
 
-}  // namespace
-
 // The stable text form of a ParsedMessage the golden files hold.
 std::string dump_parsed_message(const ParsedMessage& m) {
     std::string out;
@@ -82,6 +80,8 @@ std::string dump_parsed_message(const ParsedMessage& m) {
     out += "html: " + std::to_string(m.html.size()) + " bytes\n";
     return out;
 }
+
+}  // namespace
 
 TEST_CASE("parsed messages match their golden files") {
     bool update = std::getenv("PMX_UPDATE_GOLDEN") != nullptr;

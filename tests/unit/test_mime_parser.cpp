@@ -367,6 +367,15 @@ TEST_CASE("header blocks: no colon, no blank line, 8-bit, caps") {
         CHECK(m.headers[1].raw == "J\xF6rg <j@example.de>");
         CHECK(m.has_flag("8bit-header"));
     }
+    SUBCASE("encoded words in header values, raw kept") {
+        ParsedMessage m = parse_message("Subject: =?utf-8?q?caf=C3=A9?=\n =?utf-8?b?4g==?= =?utf-8?b?gqw=?=\n"
+                                        "X-Broken: =?utf-8?q?never_closed\nX-Lang: =?us-ascii*en?q?with_language?=\n\n");
+        CHECK(m.subject == "caf\xC3\xA9\xE2\x82\xAC");
+        CHECK(m.headers[0].raw == "=?utf-8?q?caf=C3=A9?= =?utf-8?b?4g==?= =?utf-8?b?gqw=?=");
+        CHECK(m.headers[1].value == "=?utf-8?q?never_closed");
+        CHECK(m.headers[2].value == "with language");
+        CHECK(m.has_flag("bad-encoded-word"));
+    }
     SUBCASE("whitespace before the colon, folded names") {
         ParsedMessage m = parse_message("Subject  : spaced\nX-A:\n folded\n\tvalue\n\n");
         CHECK(m.subject == "spaced");
