@@ -57,7 +57,9 @@ Result<std::shared_ptr<Store>> MilterService::open_store(const config::Snapshot&
     auto path = store::store_paths(config).database;
     auto db = store::Database::open(path);
     if (!db) return db.error();
-    auto store = std::make_shared<Store>(std::move(*db));
+    auto log_db = store::Database::open(path, {.synchronous_full = false, .migrate = false});
+    if (!log_db) return log_db.error();
+    auto store = std::make_shared<Store>(std::move(*db), std::move(*log_db));
     auto lists = store::DatabaseLists::open(path);
     if (!lists) return lists.error();
     store->lists = std::move(*lists);

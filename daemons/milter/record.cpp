@@ -41,8 +41,8 @@ void record_message(const Runtime& rt, const MessageContext& m, const Judgement&
     entry.elapsed_us =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - m.started).count();
     if (!rt.store) return;
-    std::lock_guard lock(rt.store->mutex);
-    if (auto r = store::append_log(rt.store->db, entry); !r)
+    std::lock_guard lock(rt.store->log_mutex);
+    if (auto r = store::append_log(rt.store->log_db, entry); !r)
         log::warning("Failed to write the message log for {}: {}, ignoring", m.envelope.queue_id, r.error().message);
 }
 

@@ -18,11 +18,16 @@ namespace pmx::milter {
 
 // One database connection for the milter's writes (quarantine index, message log), used by
 // many libmilter threads one at a time; list lookups have their own (DatabaseLists).
+// The quarantine index is written with synchronous=FULL (a held message must survive a
+// power cut before the MTA lets go of it); the message log with NORMAL on its own
+// connection, so logging does not cost an fsync per message.
 struct Store {
     std::mutex mutex;
     store::Database db;
+    std::mutex log_mutex;
+    store::Database log_db;
     std::unique_ptr<store::DatabaseLists> lists;
-    explicit Store(store::Database d) : db(std::move(d)) {}
+    Store(store::Database d, store::Database l) : db(std::move(d)), log_db(std::move(l)) {}
 };
 
 struct Runtime {

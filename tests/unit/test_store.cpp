@@ -529,9 +529,12 @@ TEST_CASE("lists: import with a summary, export imports back the same") {
     CHECK(it->comment == "seen 2026-11");
 
     // Without --kind, lines must say which list they are for.
-    auto nokind = import_list(db, "x.example\n", {});
+    auto nokind = import_list(db, "x.example\nblock\nallow host\n", {});
     REQUIRE(nokind.ok());
-    CHECK(nokind->errors.size() == 1);
+    REQUIRE(nokind->errors.size() == 3);
+    CHECK(nokind->errors[0].message == "no pattern after \"block\"");
+    CHECK(nokind->errors[1].message == "no pattern after \"host\"");
+    CHECK(nokind->errors[2].message.find("no kind") == 0);
 
     // Export, then import into an empty database: the same entries.
     auto exported = export_list(*list_entries(db, {.owner = ""}), "pmx list export\nglobal list");
