@@ -1,5 +1,5 @@
 // pmx list show|add|remove|import|export: the allow/block lists in the database, global or
-// per user (--user ADDR). Changes reach a running milter within a second: no reload.
+// per user (--user ADDR). A running milter applies changes from its next message: no reload.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -212,8 +212,8 @@ void add_list_commands(CLI::App& app, Context& ctx) {
     list->require_subcommand(1);
     list->footer("Sender patterns: user@example.com, example.com, .example.com (and subdomains), *@spam.example,\n"
                  "postmaster@, <> (the null sender). Host patterns: 192.0.2.7, 192.0.2.0/24, 2001:db8::/32,\n"
-                 "mx.example.com, .example.com, *.example.com, unknown. Changes reach a running milter within a\n"
-                 "second; nothing needs a reload.");
+                 "mx.example.com, .example.com, *.example.com, unknown. A running milter applies changes from\n"
+                 "its next message on; nothing needs a reload.");
 
     static ShowArgs show_args;
     auto* show_cmd = list->add_subcommand("show", "Print list entries (every list unless narrowed)");

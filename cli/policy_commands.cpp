@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "store/store_config.hpp"
 #include "config/loader.hpp"
 #include "mail/mime.hpp"
 #include "output.hpp"
@@ -29,7 +30,7 @@
 // or it cannot be opened (e.g. no permission: /var/lib/pmx belongs to the pmx user).
 namespace pmx::policy {
 std::unique_ptr<ListLookup> open_lists_for_cli(const config::Snapshot& snapshot) {
-    std::filesystem::path path = snapshot.string("database.path");
+    std::filesystem::path path = store::store_paths(snapshot).database;
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) return nullptr;
     store::DatabaseLists::Options options;
