@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // CLI11 prints the message; pmx(1) promises 2 for every usage error (help and --version: 0).
+        return app.exit(e) == 0 ? 0 : 2;
     } catch (const pmx::cli::CommandError& e) {
         fmt::print(stderr, "pmx: {}\n", e.what());
         return e.exit_code;

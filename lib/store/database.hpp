@@ -110,6 +110,9 @@ struct OpenOptions {
     bool chown_new_file_to_directory_owner = true;
 };
 
+// One connection. Use it from one thread at a time (the milter gives each worker its own,
+// or serializes, as DatabaseLists does); any number of connections and processes may share
+// the file: readers never wait in WAL mode, writers wait up to busy_timeout for each other.
 class Database {
 public:
     // Opens (creating the file when missing, mode 0640) with WAL, busy_timeout,

@@ -231,6 +231,11 @@ ParsedListFile parse_list_file(std::string_view text) {
                                                             words.size())});
             continue;
         }
+        auto word = lower(words[w]);
+        if (parse_kind(word) || parse_type(word)) {  // "allow" alone: a keyword, not a domain named allow
+            out.errors.push_back({number, fmt::format("no pattern after \"{}\"", words[w])});
+            continue;
+        }
         entry.pattern = std::string(words[w]);
         out.entries.push_back(std::move(entry));
     }

@@ -2,8 +2,9 @@
 // address), of senders and of client hosts. Patterns: lib/store/list_match.hpp.
 //
 // Every change bumps list_version (a trigger does it, whoever writes), and DatabaseLists,
-// the policy's view of the lists, compares that counter at most once per check interval:
-// `pmx list add` takes effect in a running milter within a second, with no reload.
+// the policy's view of the lists, compares that counter on refresh() (the milter calls it
+// once per message) and at most once per check interval on lookups: `pmx list add` takes
+// effect in a running milter from its next message, with no reload.
 //
 // List files (`pmx list import` / `pmx list export`): UTF-8 text, one entry per line:
 //
