@@ -3,6 +3,8 @@
 // PMX_UPDATE_GOLDEN=1 rewrites the .expected files; review the diff before committing.
 #include <doctest/doctest.h>
 
+#include "golden.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,18 +14,8 @@
 
 namespace fs = std::filesystem;
 
-namespace {
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-    for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
-    return s;
-}
-}  // namespace
+using pmx::test::replace_all;
+using pmx::test::slurp;
 
 TEST_CASE("config error messages match their golden files") {
     fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/config";

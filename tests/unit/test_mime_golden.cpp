@@ -5,6 +5,8 @@
 // survive with its invariants intact (valid UTF-8 everywhere, caps kept, byte ranges in bounds).
 #include <doctest/doctest.h>
 
+#include "golden.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -21,12 +23,7 @@ using namespace pmx::mail;
 
 namespace {
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using pmx::test::slurp;
 
 // At most `max` bytes (cut on a character boundary), quoted, controls escaped, UTF-8 kept.
 std::string quote(std::string_view s, std::size_t max = 200) {
