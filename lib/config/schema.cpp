@@ -45,7 +45,7 @@ const std::vector<KeySpec>& table() {
          .doc = "Verdict when the milter cannot judge a message (tempfail makes the sender retry)"},
         {.name = "milter.max_recipients", .type = Type::Integer, .default_value = std::int64_t{1000},
          .min = 1, .max = 100000, .services = {"milter"},
-         .doc = "Most envelope recipients accepted in one message; more are tempfailed"},
+         .doc = "Most envelope recipients in one message; a message with more is tempfailed whole"},
         {.name = "milter.max_headers", .type = Type::Integer, .default_value = std::int64_t{1000},
          .min = 16, .max = 100000, .services = {"milter"},
          .doc = "Most header fields kept per message"},
