@@ -1,6 +1,8 @@
 // pmx log: the most recent messages the milter judged, one line each, with filters.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <string>
 
 #include "commands.hpp"
@@ -48,6 +50,19 @@ std::string verdicts(const store::LogEntry& e) {
     return same ? std::string(policy::outcome_name(e.recipients.front().verdict)) : out;
 }
 
+// Why: the rule that decided and its detail (reply or quarantine reason), once per distinct answer.
+std::string why(const store::LogEntry& e) {
+    std::vector<std::string> seen;
+    for (const auto& r : e.recipients) {
+        std::string one = r.rule.empty() ? "no final rule: accepted" : "rule \"" + r.rule + "\"";
+        if (!r.detail.empty()) one += ": " + r.detail;
+        if (std::find(seen.begin(), seen.end(), one) == seen.end()) seen.push_back(one);
+    }
+    std::string out;
+    for (const auto& s : seen) out += (out.empty() ? "" : "; ") + s;
+    return out.empty() ? "-" : printable(out);
+}
+
 struct LogArgs {
     std::string sender, recipient, verdict, ip, since, until;
     int limit = 50;
@@ -84,7 +99,7 @@ void run(Context& ctx, const LogArgs& a) {
         if (!ctx.quiet) fmt::print("No logged messages match.\n");
         return;
     }
-    Table t({"TIME", "QUEUE-ID", "CLIENT", "SENDER", "RECIPIENTS", "VERDICT", "SCORE", "SIZE", "MS"});
+    Table t({"TIME", "QUEUE-ID", "CLIENT", "SENDER", "RECIPIENTS", "VERDICT", "SCORE", "SIZE", "MS", "WHY"});
     for (const auto& e : *rows) {
         std::string rcpts;
         for (const auto& r : e.recipients) rcpts += (rcpts.empty() ? "" : ",") + r.address;
@@ -92,7 +107,7 @@ void run(Context& ctx, const LogArgs& a) {
                e.queue_id.empty() ? "-" : printable(e.queue_id), e.client_ip.empty() ? "-" : e.client_ip,
                e.sender.empty() ? "<>" : printable(e.sender), printable(rcpts), verdicts(e),
                e.score ? fmt::format("{:.1f}", *e.score) : "-", format_bytes(e.size),
-               fmt::format("{:.0f}", static_cast<double>(e.elapsed_us) / 1000)});
+               fmt::format("{:.0f}", static_cast<double>(e.elapsed_us) / 1000), why(e)});
     }
     fmt::print("{}", t.render());
 }
