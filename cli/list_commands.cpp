@@ -48,13 +48,6 @@ std::optional<EntryType> type_flags(bool sender, bool host) {
     return std::nullopt;
 }
 
-// Only for people: control characters an attacker may have put in a comment are shown as "?".
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    return out;
-}
-
 std::string added_date(std::int64_t us) {
     auto t = format_timestamp_usec(static_cast<unsigned long long>(us));
     return t.size() > 10 ? t.substr(0, 10) : t;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "time_option.hpp"
 #include "output.hpp"
 #include "store/message_log.hpp"
 #include "store/store_config.hpp"
@@ -14,13 +15,6 @@
 namespace pmx::cli {
 
 namespace {
-
-// Only for people: addresses come from senders and may hold control characters; shown as "?".
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    return out;
-}
 
 std::string entry_json(const store::LogEntry& e) {
     std::string rcpts, rules;
@@ -67,13 +61,6 @@ struct LogArgs {
     std::string sender, recipient, verdict, ip, since, until;
     int limit = 50;
 };
-
-std::optional<std::int64_t> time_arg(const std::string& text, const char* option) {
-    if (text.empty()) return std::nullopt;
-    auto t = store::parse_time(text, store::now_us());
-    if (!t) throw CommandError(fmt::format("{}: {}", option, t.error().message), 2);
-    return *t;
-}
 
 void run(Context& ctx, const LogArgs& a) {
     store::LogFilter f;

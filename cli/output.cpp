@@ -49,6 +49,12 @@ std::string json_quote(std::string_view s) {
     return out;
 }
 
+std::string printable(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+    return out;
+}
+
 std::string format_bytes(unsigned long long bytes) {
     static constexpr const char* units[] = {"B", "K", "M", "G", "T"};
     double v = static_cast<double>(bytes);

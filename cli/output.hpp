@@ -24,6 +24,10 @@ private:
 // JSON string literal with quotes and escapes.
 std::string json_quote(std::string_view s);
 
+// What a sender wrote (subjects, addresses, comments) may hold control characters meant for
+// the terminal: for people, they are shown as "?".
+std::string printable(std::string_view s);
+
 // "3.2M", "512K": like systemctl's memory column.
 std::string format_bytes(unsigned long long bytes);
 

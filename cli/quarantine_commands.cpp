@@ -7,6 +7,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "time_option.hpp"
 #include "output.hpp"
 #include "store/quarantine_store.hpp"
 #include "store/store_config.hpp"
@@ -16,14 +17,6 @@
 namespace pmx::cli {
 
 namespace {
-
-// Only for people: what a sender wrote (subject, addresses) may hold control characters
-// meant for the terminal; they are shown as "?".
-std::string printable(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
-    return out;
-}
 
 std::string optional_score(const std::optional<double>& s) { return s ? fmt::format("{:.1f}", *s) : "-"; }
 
@@ -43,13 +36,6 @@ std::string message_json(const store::QuarantinedMessage& m) {
         json_quote(m.meta.queue_id), json_quote(m.meta.client_ip), json_quote(m.meta.sender), rcpts,
         json_quote(m.meta.subject), json_quote(m.meta.reason), m.meta.score ? fmt::format("{}", *m.meta.score) : "null",
         m.size, json_quote(m.meta.node), json_quote(m.meta.rule), json_quote(m.path.string()));
-}
-
-std::optional<std::int64_t> time_arg(const std::string& text, const char* option) {
-    if (text.empty()) return std::nullopt;
-    auto t = store::parse_time(text, store::now_us());
-    if (!t) throw CommandError(fmt::format("{}: {}", option, t.error().message), 2);
-    return *t;
 }
 
 struct ListArgs {

@@ -8,6 +8,7 @@
 #include "judge.hpp"
 #include "milter_service.hpp"
 #include "record.hpp"
+#include "util/text.hpp"
 
 namespace pmx::milter {
 
@@ -130,9 +131,7 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
                 break;
             case policy::HeaderEditKind::Replace:  // every copy goes, then one is added
             case policy::HeaderEditKind::Remove: {
-                std::string lname = e.name;
-                std::transform(lname.begin(), lname.end(), lname.begin(), [](unsigned char ch) { return std::tolower(ch); });
-                auto it = m.header_occurrences.find(lname);
+                auto it = m.header_occurrences.find(ascii_lower(e.name));
                 // Remove from the last to the first, so indexes stay valid.
                 for (int i = it == m.header_occurrences.end() ? 0 : it->second; i >= 1; --i)
                     smfi_chgheader(ctx, c(e.name), i, nullptr);

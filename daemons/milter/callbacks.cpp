@@ -12,6 +12,7 @@
 #include "contexts.hpp"
 #include "daemon/log.hpp"
 #include "milter_service.hpp"
+#include "util/text.hpp"
 
 namespace pmx::milter {
 
@@ -34,11 +35,6 @@ std::string address_text(const _SOCK_ADDR* addr) {
     else if (addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr, buf, sizeof buf);
     return buf;
-}
-
-std::string lowercase(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
 }
 
 // Every shim: exceptions never cross into C; an internal failure becomes the configured verdict.
@@ -123,7 +119,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
         if (!c || !c->message) return SMFIS_NOREPLY;
         auto& m = *c->message;
         ++m.header_count;
-        std::string lname = lowercase(name ? name : "");
+        std::string lname = ascii_lower(name ? name : "");
         ++m.header_occurrences[lname];
         if (lname == "subject" && !m.subject_raw) m.subject_raw = value ? value : "";
         // Rebuild the header as sent: with SMFIP_HDR_LEADSPC the value keeps its leading space;

@@ -1,3 +1,4 @@
+#include "util/text.hpp"
 #include "store/list_match.hpp"
 
 #include <arpa/inet.h>
@@ -22,19 +23,6 @@ struct Net {
     Ip ip;
     int prefix = 0;
 };
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-    return s;
-}
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("*?") != std::string_view::npos; }
 
@@ -139,7 +127,7 @@ Result<std::string> normalize_sender(std::string_view original) {
     if (p.empty()) return Error{"Empty sender pattern"};
     if (p == "<>") return std::string("<>");
     if (p.size() > 2 && p.front() == '<' && p.back() == '>') p = p.substr(1, p.size() - 2);
-    std::string s = lower(p);
+    std::string s = ascii_lower(p);
     if (s.size() > 320) return Error{fmt::format("Sender pattern \"{}\" is too long", original)};
     for (char c : s) {
         auto u = static_cast<unsigned char>(c);
@@ -172,7 +160,7 @@ Result<std::string> normalize_host(std::string_view original) {
     auto p = trim(original);
     if (p.empty()) return Error{"Empty host pattern"};
     if (p.size() > 2 && p.front() == '[' && p.back() == ']') p = p.substr(1, p.size() - 2);  // [192.0.2.7]
-    std::string s = lower(p);
+    std::string s = ascii_lower(p);
     if (s.size() > 255) return Error{fmt::format("Host pattern \"{}\" is too long", original)};
     if (looks_numeric(s)) {
         std::string why;
@@ -200,7 +188,7 @@ Sender split_sender(std::string_view raw) {
     auto s = trim(raw);
     if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
     Sender out;
-    out.address = lower(s);
+    out.address = ascii_lower(s);
     out.null = out.address.empty();
     auto at = out.address.rfind('@');
     if (at != std::string::npos) out.domain = std::string_view(out.address).substr(at + 1);
@@ -212,7 +200,7 @@ Sender split_sender(std::string_view raw) {
 std::string client_name(std::string_view hostname) {
     auto h = trim(hostname);
     if (h.empty() || h.front() == '[' || h == "unknown") return {};
-    std::string out = lower(h);
+    std::string out = ascii_lower(h);
     if (out.back() == '.') out.pop_back();
     return out;
 }
@@ -220,7 +208,7 @@ std::string client_name(std::string_view hostname) {
 std::optional<Ip> parse_client_ip(std::string_view raw) {
     auto s = trim(raw);
     if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
-    if (s.size() > 5 && (s[0] == 'I' || s[0] == 'i') && lower(s.substr(0, 5)) == "ipv6:") s.remove_prefix(5);
+    if (s.size() > 5 && (s[0] == 'I' || s[0] == 'i') && ascii_lower(s.substr(0, 5)) == "ipv6:") s.remove_prefix(5);
     if (auto pct = s.find('%'); pct != std::string_view::npos) s = s.substr(0, pct);
     return parse_ip(s);
 }

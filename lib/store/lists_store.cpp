@@ -1,3 +1,4 @@
+#include "util/text.hpp"
 #include "store/lists_store.hpp"
 
 #include <fmt/format.h>
@@ -11,20 +12,6 @@ namespace pmx::store {
 namespace {
 
 constexpr std::size_t max_comment = 500;
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
 
 Result<std::string> clean_comment(std::string_view comment) {
     std::string out;
@@ -90,7 +77,7 @@ Result<std::string> normalize_owner(std::string_view owner) {
                    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '*' || c == '?' || c == '<' || c == '>';
                });
     if (bad) return Error{fmt::format("\"{}\" is not a user address (user@domain)", owner)};
-    return lower(o);
+    return ascii_lower(o);
 }
 
 Result<std::vector<ListEntry>> list_entries(Database& db, const ListFilter& filter) {
@@ -212,13 +199,13 @@ ParsedListFile parse_list_file(std::string_view text) {
         }
         size_t w = 0;
         if (w < words.size() && words.size() > 1) {
-            if (auto k = parse_kind(lower(words[w]))) {
+            if (auto k = parse_kind(ascii_lower(words[w]))) {
                 entry.kind = k;
                 ++w;
             }
         }
         if (w < words.size() && words.size() - w > 1) {
-            if (auto t = parse_type(lower(words[w]))) {
+            if (auto t = parse_type(ascii_lower(words[w]))) {
                 entry.type = t;
                 ++w;
             }
@@ -231,7 +218,7 @@ ParsedListFile parse_list_file(std::string_view text) {
                                                             words.size())});
             continue;
         }
-        auto word = lower(words[w]);
+        auto word = ascii_lower(words[w]);
         if (parse_kind(word) || parse_type(word)) {  // "allow" alone: a keyword, not a domain named allow
             out.errors.push_back({number, fmt::format("no pattern after \"{}\"", words[w])});
             continue;
@@ -371,7 +358,7 @@ DatabaseLists::Compiled DatabaseLists::get(ListKind kind, std::string_view owner
     std::string owner;
     auto o = trim(owner_raw);
     if (o.size() >= 2 && o.front() == '<' && o.back() == '>') o = o.substr(1, o.size() - 2);
-    owner = lower(o);
+    owner = ascii_lower(o);
     auto key = list_key(kind, owner);
 
     std::lock_guard lock(mu_);

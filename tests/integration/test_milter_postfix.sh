@@ -15,36 +15,7 @@ cat > $confdir/pmx.toml <<TOML
 [milter]
 socket = "inet:17357@127.0.0.1"
 TOML
-cat > $confdir/policy.toml <<'TOML'
-[[rule]]
-name = "stamp"
-then = ["replace_header:X-PMX-Scanned: yes"]
-
-[[rule]]
-name = "bad sender"
-when = { sender = "spammer@bad.test" }
-then = ["reject:550 5.7.1 No mail from {sender}"]
-
-[[rule]]
-name = "hold for carol"
-when = { recipient = "carol@example.test" }
-then = ["quarantine:held for carol"]
-
-[[rule]]
-name = "tag for dave"
-when = { recipient = "dave@example.test" }
-then = ["tag_subject:[TAGGED]", "add_header:X-PMX-Test: tagged"]
-
-[[rule]]
-name = "allow-listed senders"
-when = { sender_in = "allow" }
-then = ["accept"]
-
-[[rule]]
-name = "block-listed senders"
-when = { sender_in = "block" }
-then = ["quarantine:block-listed"]
-TOML
+cp "$(dirname "$0")/fixtures/policy.toml" $confdir/policy.toml
 
 run 0 pmx --user enable
 run 0 pmx --user start

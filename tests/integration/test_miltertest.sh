@@ -6,22 +6,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 confdir=/usr/local/etc/pmx
 mkdir -p $confdir
 printf '[milter]\nsocket = "inet:17358@127.0.0.1"\n' > $confdir/pmx.toml
-cat > $confdir/policy.toml <<'TOML'
-[[rule]]
-name = "bad sender"
-when = { sender = "spammer@bad.test" }
-then = ["reject:550 5.7.1 No mail from {sender}"]
-
-[[rule]]
-name = "hold for carol"
-when = { recipient = "carol@example.test" }
-then = ["quarantine:held for carol"]
-
-[[rule]]
-name = "tag for dave"
-when = { recipient = "dave@example.test" }
-then = ["tag_subject:[TAGGED]", "add_header:X-PMX-Test: tagged"]
-TOML
+cp "$here/fixtures/policy.toml" $confdir/policy.toml
 run 0 pmx --user start milter
 run 0 miltertest -D sock=inet:17358@127.0.0.1 -s "$here/miltertest/verdicts.lua"
 printf '%s\n' "$out"
