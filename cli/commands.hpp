@@ -15,5 +15,9 @@ void add_policy_commands(CLI::App& app, Context& ctx);   // policy check|test
 void add_list_commands(CLI::App& app, Context& ctx);     // list show|add|remove|import|export
 void add_quarantine_commands(CLI::App& app, Context& ctx);  // quarantine list|show
 void add_log_command(CLI::App& app, Context& ctx);       // log
+void add_spam_commands(CLI::App& app, Context& ctx);     // spam check|learn|forget|rules
+void add_av_commands(CLI::App& app, Context& ctx);       // av scan|status
+void add_ipblock_commands(CLI::App& app, Context& ctx);  // ipblock test|list|add|remove|stats
+void add_jobs_commands(CLI::App& app, Context& ctx);     // scheduler start|stop|status, jobs ...
 
 }  // namespace pmx::cli

@@ -48,6 +48,10 @@ int main(int argc, char** argv) {
     pmx::cli::add_list_commands(app, ctx);
     pmx::cli::add_quarantine_commands(app, ctx);
     pmx::cli::add_log_command(app, ctx);
+    pmx::cli::add_spam_commands(app, ctx);
+    pmx::cli::add_av_commands(app, ctx);
+    pmx::cli::add_ipblock_commands(app, ctx);
+    pmx::cli::add_jobs_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -1,5 +1,7 @@
 #include "config/schema.hpp"
 
+#include "config/keys.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -9,88 +11,19 @@ namespace pmx::config {
 
 namespace {
 
-constexpr std::int64_t KiB = 1024, MiB = 1024 * KiB, GiB = 1024 * MiB;
-
-// Keep sorted by section, then key: `pmx config show` prints in this order.
+// Sections in this order, keys in file order: `pmx config show` prints them so.
 const std::vector<KeySpec>& table() {
-    static const std::vector<KeySpec> keys = {
-        {.name = "general.log_level", .type = Type::Enum, .default_value = std::string("info"),
-         .choices = {"debug", "info", "notice", "warning", "error"}, .services = {"*"},
-         .doc = "Least severe journal messages the daemons write"},
-        {.name = "general.node_name", .type = Type::String, .default_value = std::string(""),
-         .services = {"*"},
-         .doc = "Name of this gateway node in logs and status; empty means the host name"},
-
-        {.name = "general.internal_networks", .type = Type::StringList,
-         .default_value = StringList{"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
-                                     "fc00::/7"},
-         .services = {"milter", "ipblockd"},
-         .doc = "Client networks (CIDR) whose mail is internal (policy direction, never IP-blocked)"},
-        {.name = "general.internal_domains", .type = Type::StringList, .default_value = StringList{},
-         .services = {"milter"},
-         .doc = "Mail domains of this site: recipients there are internal (policy direction)"},
-
-        {.name = "database.path", .type = Type::String, .default_value = std::string("pmx.db"),
-         .services = {"milter"}, .apply = Apply::Restart,
-         .doc = "SQLite database (WAL mode) for quarantine index, message log and lists; relative to /var/lib/pmx"},
-        {.name = "quarantine.dir", .type = Type::String, .default_value = std::string("quarantine"),
-         .services = {"milter"},
-         .doc = "Directory holding quarantined messages, one file each; relative to /var/lib/pmx"},
-
-        {.name = "milter.socket", .type = Type::String, .default_value = std::string("milter.sock"),
-         .services = {"milter"}, .apply = Apply::Restart,
-         .doc = "Milter socket: a path (relative paths are under /run/pmx) or inet:PORT@127.0.0.1"},
-        {.name = "milter.on_internal_error", .type = Type::Enum, .default_value = std::string("tempfail"),
-         .choices = {"tempfail", "accept", "reject"}, .services = {"milter"},
-         .doc = "Verdict when the milter cannot judge a message (tempfail makes the sender retry)"},
-        {.name = "milter.max_recipients", .type = Type::Integer, .default_value = std::int64_t{1000},
-         .min = 1, .max = 100000, .services = {"milter"},
-         .doc = "Most envelope recipients in one message; a message with more is tempfailed whole"},
-        {.name = "milter.max_headers", .type = Type::Integer, .default_value = std::int64_t{1000},
-         .min = 16, .max = 100000, .services = {"milter"},
-         .doc = "Most header fields kept per message"},
-        {.name = "milter.max_header_bytes", .type = Type::Integer, .default_value = std::int64_t{1 * MiB},
-         .min = 4 * KiB, .max = 64 * MiB, .services = {"milter"},
-         .doc = "Most bytes of headers kept per message"},
-        {.name = "milter.max_body_bytes", .type = Type::Integer, .default_value = std::int64_t{64 * MiB},
-         .min = 64 * KiB, .max = 4 * GiB, .services = {"milter"},
-         .doc = "Most body bytes scanned per message; large bodies spill to a temporary file"},
-
-        {.name = "milter.spill_bytes", .type = Type::Integer, .default_value = std::int64_t{1 * MiB},
-         .min = 0, .max = 1 * GiB, .services = {"milter"},
-         .doc = "Message bytes kept in memory; beyond this a message goes to an unlinked temporary file"},
-
-        {.name = "ipblock.socket", .type = Type::String, .default_value = std::string("ipblock.sock"),
-         .services = {"ipblockd"}, .apply = Apply::Restart,
-         .doc = "Postfix policy delegation socket: a path (relative paths are under /run/pmx)"},
-        {.name = "ipblock.on_failure", .type = Type::Enum, .default_value = std::string("pass"),
-         .choices = {"pass", "tempfail"}, .services = {"ipblockd"},
-         .doc = "Answer when a lookup cannot be made: pass (DUNNO) or tempfail (DEFER)"},
-        {.name = "ipblock.reject_text", .type = Type::String,
-         .default_value = std::string("5.7.1 Client address {ip} is blocked: {reason}"),
-         .services = {"ipblockd"},
-         .doc = "Text sent with REJECT; {ip} and {reason} are replaced"},
-
-        {.name = "queue.socket", .type = Type::String, .default_value = std::string("queue.sock"),
-         .services = {"queued"}, .apply = Apply::Restart,
-         .doc = "Queue Runner submission socket: a path (relative paths are under /run/pmx)"},
-        {.name = "queue.relay", .type = Type::String, .default_value = std::string("127.0.0.1:25"),
-         .services = {"queued"},
-         .doc = "SMTP relay (HOST:PORT) that receives released mail, digests and notifications"},
-        {.name = "queue.max_parallel", .type = Type::Integer, .default_value = std::int64_t{4},
-         .min = 1, .max = 256, .services = {"queued"},
-         .doc = "Most deliveries in progress at once"},
-
-        {.name = "av.socket", .type = Type::String, .default_value = std::string("av.sock"),
-         .services = {"avd"}, .apply = Apply::Restart,
-         .doc = "AntiVirus scan socket: a path (relative paths are under /run/pmx)"},
-        {.name = "av.database_dir", .type = Type::String, .default_value = std::string("/var/lib/clamav"),
-         .services = {"avd"},
-         .doc = "ClamAV signature directory"},
-        {.name = "av.max_scans", .type = Type::Integer, .default_value = std::int64_t{4},
-         .min = 1, .max = 64, .services = {"avd"},
-         .doc = "Most scans running at once; more wait in line"},
-    };
+    static const std::vector<KeySpec> keys = [] {
+        std::vector<KeySpec> all;
+        add_general_keys(all);
+        add_milter_keys(all);
+        add_ipblock_keys(all);
+        add_queue_keys(all);
+        add_av_keys(all);
+        add_spam_keys(all);
+        add_jobs_keys(all);
+        return all;
+    }();
     return keys;
 }
 

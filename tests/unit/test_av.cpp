@@ -1,0 +1,2 @@
+// Unit tests: av.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// Unit tests: bayes.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// Unit tests: dnsbl.
+#include <doctest/doctest.h>

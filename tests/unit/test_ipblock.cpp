@@ -1,0 +1,2 @@
+// Unit tests: ipblock.
+#include <doctest/doctest.h>

@@ -1,0 +1,2 @@
+// Unit tests: jobs.
+#include <doctest/doctest.h>

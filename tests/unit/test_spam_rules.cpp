@@ -1,0 +1,2 @@
+// Unit tests: spam_rules.
+#include <doctest/doctest.h>
