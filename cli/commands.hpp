@@ -16,6 +16,9 @@ void add_list_commands(CLI::App& app, Context& ctx);     // list show|add|remove
 void add_quarantine_commands(CLI::App& app, Context& ctx);  // quarantine list|show
 void add_log_command(CLI::App& app, Context& ctx);       // log
 void add_spam_commands(CLI::App& app, Context& ctx);     // spam check|learn|forget|rules
+// Inside `pmx spam`: each part of the engine registers its own subcommands.
+void add_spam_rules_command(CLI::App& spam, Context& ctx);   // spam rules
+void add_spam_learn_commands(CLI::App& spam, Context& ctx);  // spam learn|forget
 void add_av_commands(CLI::App& app, Context& ctx);       // av scan|status
 void add_ipblock_commands(CLI::App& app, Context& ctx);  // ipblock test|list|add|remove|stats
 void add_jobs_commands(CLI::App& app, Context& ctx);     // scheduler start|stop|status, jobs ...
