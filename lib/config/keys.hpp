@@ -16,7 +16,9 @@ void add_milter_keys(std::vector<KeySpec>& keys);   // milter.*
 void add_ipblock_keys(std::vector<KeySpec>& keys);  // ipblock.*
 void add_queue_keys(std::vector<KeySpec>& keys);    // queue.*
 void add_av_keys(std::vector<KeySpec>& keys);       // av.*
-void add_spam_keys(std::vector<KeySpec>& keys);     // spam.*, bayes.*, dnsbl.*
+void add_spam_keys(std::vector<KeySpec>& keys);     // spam.*: rules and the score
+void add_bayes_keys(std::vector<KeySpec>& keys);    // bayes.*
+void add_dnsbl_keys(std::vector<KeySpec>& keys);    // dnsbl.*
 void add_jobs_keys(std::vector<KeySpec>& keys);     // scheduler.*, jobs.*
 
 }  // namespace pmx::config

@@ -21,6 +21,8 @@ const std::vector<KeySpec>& table() {
         add_queue_keys(all);
         add_av_keys(all);
         add_spam_keys(all);
+        add_bayes_keys(all);
+        add_dnsbl_keys(all);
         add_jobs_keys(all);
         return all;
     }();
