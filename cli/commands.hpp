@@ -19,8 +19,10 @@ void add_spam_commands(CLI::App& app, Context& ctx);     // spam check|learn|for
 // Inside `pmx spam`: each part of the engine registers its own subcommands.
 void add_spam_rules_command(CLI::App& spam, Context& ctx);   // spam rules
 void add_spam_learn_commands(CLI::App& spam, Context& ctx);  // spam learn|forget
+void add_spam_dnsbl_command(CLI::App& spam, Context& ctx);   // spam dnsbl-check
 void add_av_commands(CLI::App& app, Context& ctx);       // av scan|status
 void add_ipblock_commands(CLI::App& app, Context& ctx);  // ipblock test|list|add|remove|stats
 void add_jobs_commands(CLI::App& app, Context& ctx);     // scheduler start|stop|status, jobs ...
+void add_db_commands(CLI::App& app, Context& ctx);       // db check|maintain
 
 }  // namespace pmx::cli

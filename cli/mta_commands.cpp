@@ -30,9 +30,27 @@ std::string postfix_milter_address(const std::string& configured) {
     return "unix:" + daemon::Daemon::runtime_path(path).string();
 }
 
-std::vector<std::pair<std::string, std::string>> postfix_settings(const config::Snapshot& cfg) {
+// pmx-ipblockd's policy socket for check_policy_service: the loopback TCP one when
+// configured (reachable from anywhere on the host), else "unix:/run/pmx/ipblock.sock".
+std::string postfix_policy_address(const config::Snapshot& cfg) {
+    const auto& tcp = cfg.string("ipblock.tcp_listen");
+    if (!tcp.empty()) return "inet:" + tcp;
+    return "unix:" + daemon::Daemon::runtime_path(cfg.string("ipblock.socket")).string();
+}
+
+std::vector<std::pair<std::string, std::string>> postfix_settings(const config::Snapshot& cfg, bool ipblock) {
     std::string milter = postfix_milter_address(cfg.string("milter.socket"));
-    return {
+    std::vector<std::pair<std::string, std::string>> policy;
+    if (ipblock) {
+        // The IP Blocker answers per client before any content check; with smtpd_delay_reject
+        // (the default) Postfix asks at RCPT and rejects there, before DATA.
+        policy.push_back({"smtpd_client_restrictions", "check_policy_service " + postfix_policy_address(cfg)});
+        // When pmx-ipblockd is unreachable: ipblock.on_failure decides (pass, or tempfail).
+        policy.push_back({"smtpd_policy_service_default_action",
+                          cfg.string("ipblock.on_failure") == "tempfail" ? "451 4.3.5 IP blocker unavailable"
+                                                                         : "DUNNO"});
+    }
+    std::vector<std::pair<std::string, std::string>> all = {
         {"smtpd_milters", milter},
         {"non_smtpd_milters", milter},
         // Never lose mail: if pmx-milter is down or slow, the sender is told to retry.
@@ -45,6 +63,8 @@ std::vector<std::pair<std::string, std::string>> postfix_settings(const config::
         {"milter_end_of_data_macros", "i"},
         {"milter_mail_macros", "i {auth_type} {auth_authen} {auth_author} {mail_addr}"},
     };
+    all.insert(all.end(), policy.begin(), policy.end());
+    return all;
 }
 
 config::Snapshot load_config() {
@@ -82,10 +102,13 @@ void add_mta_commands(CLI::App& app, Context& ctx) {
     auto* postfix = mta->add_subcommand("postfix", "main.cf lines for Postfix; --apply runs postconf -e");
     static bool apply = false;
     static std::string config_dir;
+    static bool without_ipblock = false;
     postfix->add_flag("--apply", apply, "Apply them with postconf -e, then run `postfix reload` yourself");
+    postfix->add_flag("--without-ipblock", without_ipblock,
+                      "Leave out the check_policy_service line for pmx-ipblockd (smtpd_client_restrictions)");
     postfix->add_option("-c,--postfix-config-dir", config_dir, "Postfix configuration directory (postconf -c)");
     postfix->callback([&ctx] {
-        auto settings = postfix_settings(load_config());
+        auto settings = postfix_settings(load_config(), !without_ipblock);
         if (!apply) {
             fmt::print("# Add to Postfix's main.cf (or run: pmx mta postfix --apply):\n");
             for (const auto& [k, v] : settings) fmt::print("{} = {}\n", k, v);

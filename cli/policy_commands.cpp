@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "store/store_config.hpp"
 #include "config/loader.hpp"
+#include "message_input.hpp"
 #include "mail/mime.hpp"
 #include "output.hpp"
 #include "policy/engine.hpp"
@@ -107,16 +108,6 @@ void check(Context& ctx, const CheckOptions& o) {
                    p.disabled_count() ? fmt::format(", {} disabled", p.disabled_count()) : "", p.file());
 }
 
-std::string read_message(const std::string& path) {
-    if (path == "-") {
-        std::ostringstream ss;
-        ss << std::cin.rdbuf();
-        return ss.str();
-    }
-    auto text = read_file(path);
-    if (!text) throw CommandError(text.error().message);
-    return std::move(*text);
-}
 
 std::vector<std::string> header_addresses(const mail::ParsedMessage& msg, std::string_view name) {
     std::vector<std::string> out;

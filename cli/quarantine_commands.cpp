@@ -1,5 +1,5 @@
-// pmx quarantine list|show: search the quarantine index, show one message's metadata and
-// headers, or the whole message. (release and expiry come later.)
+// pmx quarantine list|show|expire: search the quarantine index, show one message's metadata and
+// headers, or the whole message; expire removes old ones. (release comes later.)
 #include <fmt/format.h>
 
 #include <charconv>
@@ -135,6 +135,49 @@ void show(Context& ctx, const ShowArgs& a) {
     }
 }
 
+struct ExpireArgs {
+    std::string older_than;
+    bool dry_run = false;
+};
+
+// Removes every message older than the given age: index rows first, then the file (as delete does).
+void expire(Context& ctx, const ExpireArgs& a) {
+    const auto unit_at = a.older_than.find_first_not_of("0123456789");
+    if (unit_at == 0 || unit_at == std::string::npos || unit_at + 1 != a.older_than.size() ||
+        std::string_view("smhdw").find(a.older_than.back()) == std::string_view::npos)
+        throw CommandError(fmt::format("--older-than: \"{}\" is not an age such as 30d, 12h, 2w", a.older_than), 2);
+    auto cutoff = time_arg("-" + a.older_than, "--older-than");
+    store::StorePaths paths;
+    auto db = store::open_configured_database(&paths);
+    if (!db) throw CommandError(db.error().message);
+    store::QuarantineFilter f;
+    f.until_us = cutoff;
+    f.limit = 500;
+    std::uint64_t removed = 0, bytes = 0;
+    for (;;) {
+        auto batch = store::search_quarantine(*db, paths.quarantine_dir, f);
+        if (!batch) throw CommandError(batch.error().message);
+        if (batch->empty()) break;
+        for (const auto& m : *batch) {
+            if (!a.dry_run) {
+                auto r = store::delete_quarantined(*db, paths.quarantine_dir, m.id);
+                if (!r) throw CommandError(r.error().message);
+            }
+            ++removed;
+            bytes += m.size;
+        }
+        if (a.dry_run) f.offset += f.limit;  // nothing was removed: page on
+    }
+    if (ctx.json) {
+        fmt::print("{{\"removed\": {}, \"bytes\": {}, \"dry_run\": {}, \"before_us\": {}}}\n", removed, bytes,
+                   a.dry_run ? "true" : "false", *cutoff);
+        return;
+    }
+    if (!ctx.quiet)
+        fmt::print("{} {} quarantined message{} ({}) older than {}\n", a.dry_run ? "Would remove" : "Removed", removed,
+                   removed == 1 ? "" : "s", format_bytes(bytes), a.older_than);
+}
+
 }  // namespace
 
 void add_quarantine_commands(CLI::App& app, Context& ctx) {
@@ -161,6 +204,13 @@ void add_quarantine_commands(CLI::App& app, Context& ctx) {
     show_cmd->add_flag("--raw", show_args.raw, "Print the whole message as stored, nothing else");
     show_cmd->add_flag("--json", ctx.json, "Print the metadata as JSON");
     show_cmd->callback([&ctx] { show(ctx, show_args); });
+
+    static ExpireArgs expire_args;
+    auto* expire_cmd = q->add_subcommand("expire", "Remove quarantined messages older than an age (index and files)");
+    expire_cmd->add_option("--older-than", expire_args.older_than, "Age: 30d, 12h, 2w, 90m")->required();
+    expire_cmd->add_flag("--dry-run", expire_args.dry_run, "Only count what would be removed");
+    expire_cmd->add_flag("--json", ctx.json, "Print JSON");
+    expire_cmd->callback([&ctx] { expire(ctx, expire_args); });
 }
 
 }  // namespace pmx::cli

@@ -13,6 +13,7 @@
 #include "services/registry.hpp"
 #include "bus/daemon_client.hpp"
 #include "systemd/manager.hpp"
+#include "systemd/timer_state.hpp"
 #include "systemd/units.hpp"
 
 namespace pmx::cli {
@@ -154,6 +155,10 @@ void add_status_command(CLI::App& app, Context& ctx) {
         for (const auto& r : rows)
             if (auto d = detail_line(r); !d.empty()) details += d + '\n';
         if (!details.empty()) out += '\n' + details;
+        // Scheduled jobs whose last run failed (pmx-job-*.service in the failed state).
+        const std::vector<std::string> failed_state{"failed"}, job_units{"pmx-job-*.service"};
+        if (auto failed = sd::list_units(*m, failed_state, job_units); failed && !failed->empty())
+            out += fmt::format("\njobs: {} failed (pmx jobs list)\n", failed->size());
         fmt::print("{}", out);
     });
 }

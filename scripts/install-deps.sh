@@ -12,6 +12,8 @@ packages=(
   systemd dbus dbus-user-session util-linux
   # tests: a real Postfix (private instance on loopback), SMTP and milter clients
   python3 postfix swaks miltertest
+  dnsmasq-base  # a real DNS server on loopback serving test blocklist zones (test_dnsbl.sh)
+  spamassassin spamd spamc  # SpamAssassin's own rules: test_spam_rules, bench/spamassassin-compare.sh
 )
 
 missing=()

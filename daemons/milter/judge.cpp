@@ -1,5 +1,7 @@
 #include "judge.hpp"
 
+#include "av_scan.hpp"
+#include "spam_scan.hpp"
 #include "mail/mime.hpp"
 #include "policy/memory_lists.hpp"
 
@@ -15,7 +17,12 @@ Judgement judge(const Runtime& rt, const policy::Envelope& envelope, std::string
     static const policy::MemoryLists no_lists;
     const policy::ListLookup& lists = rt.store && rt.store->lists ? static_cast<const policy::ListLookup&>(*rt.store->lists)
                                                                   : no_lists;
+    // The whole message as received (not the capped prefix): pmx-avd applies its own limits.
+    AvScan av = scan_for_viruses(rt, envelope, raw, j.facts);
+    auto spam = scan_for_spam(rt, envelope, raw.size() > cap ? raw.substr(0, cap) : raw, j.message, j.facts);
     j.decision = policy::evaluate(*rt.policy, envelope, j.message, j.facts, lists, rt.site, {.trace = false});
+    finish_spam(rt, spam, envelope, j.decision);
+    apply_av_failure(rt, av, j.decision);
     return j;
 }
 

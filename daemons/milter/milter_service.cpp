@@ -25,7 +25,8 @@ std::string milter_connection_spec(const std::string& configured) {
 }
 
 Result<std::shared_ptr<const Runtime>> MilterService::build_runtime(config::SnapshotPtr config,
-                                                                   std::shared_ptr<Store> store) {
+                                                                   std::shared_ptr<Store> store,
+                                                                   const Runtime* previous) {
     auto rt = std::make_shared<Runtime>();
     auto policy = policy::load_policy(config::Layout::from_environment());
     if (!policy) return Error{fmt::format("Failed to load the policy: {}", policy.error().message)};
@@ -48,6 +49,14 @@ Result<std::shared_ptr<const Runtime>> MilterService::build_runtime(config::Snap
         gethostname(host, sizeof host - 1);
         rt->node_name = host;
     }
+    // Rules are compiled again on every reload; the blocklist cache carries over.
+    auto scanner = spam::Scanner::from_config(*config, config::Layout::from_environment(),
+                                              previous ? previous->spam.get() : nullptr);
+    if (!scanner) return scanner.error();
+    rt->spam = std::move(*scanner);
+    log::info("Spam rules: {} loaded from {} files, {} unsupported", rt->spam->rules().rule_count(),
+              rt->spam->rules().files_read(), rt->spam->rules().unsupported().size());
+    rt->av = av::milter_settings(*config);
     rt->store = std::move(store);
     rt->config = std::move(config);
     return std::shared_ptr<const Runtime>(std::move(rt));
@@ -63,6 +72,9 @@ Result<std::shared_ptr<Store>> MilterService::open_store(const config::Snapshot&
     auto lists = store::DatabaseLists::open(path);
     if (!lists) return lists.error();
     store->lists = std::move(*lists);
+    auto bayes_db = store::Database::open(path, {.synchronous_full = false, .migrate = false});
+    if (!bayes_db) return bayes_db.error();
+    store->bayes_db.emplace(std::move(*bayes_db));
     return store;
 }
 
@@ -92,7 +104,7 @@ Result<void> MilterService::start(daemon::Daemon& daemon) {
 }
 
 Result<void> MilterService::prepare_reload(const config::Snapshot& next) {
-    auto rt = build_runtime(std::make_shared<const config::Snapshot>(next), runtime()->store);
+    auto rt = build_runtime(std::make_shared<const config::Snapshot>(next), runtime()->store, runtime().get());
     if (!rt) return rt.error();
     std::lock_guard lock(mutex_);
     runtime_ = std::move(*rt);

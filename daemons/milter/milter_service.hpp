@@ -25,7 +25,8 @@ public:
     daemon::Counters& counters() { return daemon_->counters(); }
 
 private:
-    static Result<std::shared_ptr<const Runtime>> build_runtime(config::SnapshotPtr config, std::shared_ptr<Store> store);
+    static Result<std::shared_ptr<const Runtime>> build_runtime(config::SnapshotPtr config, std::shared_ptr<Store> store,
+                                                                const Runtime* previous = nullptr);
     static Result<std::shared_ptr<Store>> open_store(const config::Snapshot& config);
 
     daemon::Daemon* daemon_ = nullptr;

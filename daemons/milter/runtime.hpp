@@ -7,10 +7,13 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 
+#include "av/settings.hpp"
 #include "config/loader.hpp"
 #include "mail/message.hpp"
 #include "policy/engine.hpp"
+#include "spam/scanner.hpp"
 #include "store/database.hpp"
 #include "store/lists_store.hpp"
 
@@ -27,6 +30,12 @@ struct Store {
     std::mutex log_mutex;
     store::Database log_db;
     std::unique_ptr<store::DatabaseLists> lists;
+    // Bayes: the global tokens in memory for every message (refreshed when something was
+    // learned), and one connection for per-user counts and auto-learn writes
+    // (synchronous=NORMAL: a lost auto-learn costs nothing).
+    spam::bayes::SnapshotCache bayes_cache{std::chrono::seconds(5)};
+    std::mutex bayes_mutex;
+    std::optional<store::Database> bayes_db;
     Store(store::Database d, store::Database l) : db(std::move(d)), log_db(std::move(l)) {}
 };
 
@@ -38,6 +47,8 @@ struct Runtime {
     std::filesystem::path quarantine_dir;
     std::string node_name;
     std::shared_ptr<Store> store;
+    std::shared_ptr<const spam::Scanner> spam;  // rules, Bayes and blocklists (spam_scan.hpp)
+    av::MilterSettings av;  // whether and how pmx-avd scans each message (av_scan.hpp)
 };
 
 }  // namespace pmx::milter

@@ -21,7 +21,7 @@ void add_general_keys(std::vector<KeySpec>& keys) {
          .services = {"milter"},
          .doc = "Mail domains of this site: recipients there are internal (policy direction)"},
         {.name = "database.path", .type = Type::String, .default_value = std::string("pmx.db"),
-         .services = {"milter"}, .apply = Apply::Restart,
+         .services = {"milter", "ipblockd"}, .apply = Apply::Restart,
          .doc = "SQLite database (WAL mode) for quarantine index, message log and lists; relative to /var/lib/pmx"},
         {.name = "quarantine.dir", .type = Type::String, .default_value = std::string("quarantine"),
          .services = {"milter"},

@@ -42,19 +42,21 @@ Layout Layout::from_environment() {
     return l;
 }
 
-std::vector<fs::path> Layout::files() const {
+std::vector<fs::path> layered_files(const fs::path& vendor_file, const fs::path& admin_file, const fs::path& dropin_dir) {
     std::vector<fs::path> out;
     std::error_code ec;
-    if (fs::exists(vendor_file(), ec)) out.push_back(vendor_file());
-    if (fs::exists(admin_file(), ec)) out.push_back(admin_file());
+    if (fs::exists(vendor_file, ec)) out.push_back(vendor_file);
+    if (fs::exists(admin_file, ec)) out.push_back(admin_file);
     std::vector<fs::path> dropins;
-    for (fs::directory_iterator it(dropin_dir(), ec), end; !ec && it != end; it.increment(ec))
+    for (fs::directory_iterator it(dropin_dir, ec), end; !ec && it != end; it.increment(ec))
         if (it->path().extension() == ".toml" && !it->path().filename().string().starts_with(".#"))
             dropins.push_back(it->path());
     std::sort(dropins.begin(), dropins.end());
     out.insert(out.end(), dropins.begin(), dropins.end());
     return out;
 }
+
+std::vector<fs::path> Layout::files() const { return layered_files(vendor_file(), admin_file(), dropin_dir()); }
 
 namespace {
 

@@ -51,6 +51,13 @@ using SnapshotPtr = std::shared_ptr<const Snapshot>;
 
 // Where the config lives. The defaults come from the build (PMX_SYSCONFDIR, PMX_VENDORDIR);
 // the environment variables PMX_CONFIG_DIR and PMX_VENDOR_DIR override them (tests, demos).
+// The files of one layered configuration that exist, in merge order (later wins): the vendor
+// file, the admin's file, then the *.toml drop-ins in name order (editor backups ".#*" skipped).
+// pmx.toml and jobs.toml are both read this way.
+std::vector<std::filesystem::path> layered_files(const std::filesystem::path& vendor_file,
+                                                 const std::filesystem::path& admin_file,
+                                                 const std::filesystem::path& dropin_dir);
+
 struct Layout {
     std::filesystem::path vendor_dir;  // /usr/share/pmx
     std::filesystem::path config_dir;  // /etc/pmx

@@ -93,8 +93,81 @@ CREATE TRIGGER list_entry_deleted AFTER DELETE ON list_entry
     BEGIN UPDATE list_version SET version = version + 1 WHERE id = 1; END;
 )sql";
 
+// Bayes (lib/spam/bayes): token counts per owner ('' = global, else a user's address),
+// messages learned per owner, and the messages learned (so learning twice counts once and
+// learning as the other kind moves the counts). Tokens are 64-bit hashes (bit pattern stored
+// as a signed BIGINT). atime_us: last time a message with the token was learned (expiry).
+constexpr std::string_view v2 = R"sql(
+CREATE TABLE bayes_token (
+    owner      TEXT   NOT NULL,
+    token      BIGINT NOT NULL,
+    spam_count BIGINT NOT NULL DEFAULT 0,
+    ham_count  BIGINT NOT NULL DEFAULT 0,
+    atime_us   BIGINT NOT NULL,
+    PRIMARY KEY (owner, token)
+) WITHOUT ROWID;  -- expiry scans it: no index on atime_us to slow every learn
+
+CREATE TABLE bayes_owner (
+    owner         TEXT   PRIMARY KEY,
+    spam_messages BIGINT NOT NULL DEFAULT 0,
+    ham_messages  BIGINT NOT NULL DEFAULT 0,
+    last_learn_us BIGINT NOT NULL DEFAULT 0,
+    last_expire_us BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE bayes_seen (
+    owner   TEXT   NOT NULL,
+    msg_key TEXT   NOT NULL,               -- "mid:<Message-ID>", or "body:<hash>" when there is none
+    kind    TEXT   NOT NULL CHECK (kind IN ('spam', 'ham')),
+    time_us BIGINT NOT NULL,
+    PRIMARY KEY (owner, msg_key)
+);
+CREATE INDEX bayes_seen_time ON bayes_seen (time_us);
+)sql";
+
+// IP Blocker (pmx-ipblockd): manual and dynamic blocks, one row per network. Expired dynamic
+// blocks stay (lookups skip them) so a repeat offender's next block lasts longer; the daemon
+// deletes them once forgotten. ipblock_event is the block log (pmx ipblock stats).
+constexpr std::string_view v3 = R"sql(
+CREATE TABLE ipblock (
+    network    TEXT   PRIMARY KEY,          -- canonical: "192.0.2.7", "198.51.100.0/24", "2001:db8::/32"
+    source     TEXT   NOT NULL CHECK (source IN ('manual', 'dynamic')),
+    reason     TEXT   NOT NULL DEFAULT '',
+    added_us   BIGINT NOT NULL,
+    expires_us BIGINT,                      -- NULL: until removed
+    offenses   BIGINT NOT NULL DEFAULT 1    -- dynamic: blocks in a row (the TTL doubles each time)
+);
+CREATE INDEX ipblock_expires ON ipblock (expires_us);
+
+CREATE TABLE ipblock_event (
+    id       INTEGER PRIMARY KEY,
+    time_us  BIGINT NOT NULL,
+    network  TEXT   NOT NULL,
+    action   TEXT   NOT NULL,               -- block | unblock | expire
+    source   TEXT   NOT NULL DEFAULT '',    -- manual | dynamic
+    reason   TEXT   NOT NULL DEFAULT ''
+);
+CREATE INDEX ipblock_event_time ON ipblock_event (time_us);
+
+-- Bumped by every change to ipblock, by whatever program makes it: pmx-ipblockd compares it
+-- every second to pick up `pmx ipblock add/remove`.
+CREATE TABLE ipblock_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version BIGINT NOT NULL
+);
+INSERT INTO ipblock_version (id, version) VALUES (1, 0);
+CREATE TRIGGER ipblock_inserted AFTER INSERT ON ipblock
+    BEGIN UPDATE ipblock_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER ipblock_updated AFTER UPDATE ON ipblock
+    BEGIN UPDATE ipblock_version SET version = version + 1 WHERE id = 1; END;
+CREATE TRIGGER ipblock_deleted AFTER DELETE ON ipblock
+    BEGIN UPDATE ipblock_version SET version = version + 1 WHERE id = 1; END;
+)sql";
+
 constexpr Migration all[] = {
     {1, "quarantine index, message log, allow/block lists", v1},
+    {2, "Bayes tokens, learned-message counts and seen messages", v2},
+    {3, "IP Blocker: manual and dynamic blocks, block log", v3},
 };
 
 }  // namespace

@@ -1,10 +1,13 @@
 // Helpers shared by the golden-file tests (tests/unit/golden/*/NAME.* + NAME.expected).
 #pragma once
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+
+#include <doctest/doctest.h>
 
 namespace pmx::test {
 
@@ -18,6 +21,18 @@ inline std::string slurp(const std::filesystem::path& p) {
 inline std::string replace_all(std::string s, const std::string& from, const std::string& to) {
     for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size()) s.replace(pos, from.size(), to);
     return s;
+}
+
+// Checks `got` against INPUT's .expected file beside it; with PMX_UPDATE_GOLDEN=1 in the
+// environment, writes it instead (review the diff before committing).
+inline void check_golden(const std::filesystem::path& input, const std::string& got) {
+    auto expected_path = std::filesystem::path(input).replace_extension(".expected");
+    if (std::getenv("PMX_UPDATE_GOLDEN")) {
+        std::ofstream(expected_path, std::ios::binary) << got;
+        return;
+    }
+    CAPTURE(input.filename().string());
+    CHECK(got == slurp(expected_path));
 }
 
 }  // namespace pmx::test

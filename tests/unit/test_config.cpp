@@ -8,23 +8,13 @@
 #include "config/loader.hpp"
 #include "config/schema.hpp"
 #include "services/registry.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pmx::config;
 
 namespace {
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pmx-unit-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-    void write(const fs::path& rel, const std::string& text) const {
-        fs::create_directories((path / rel).parent_path());
-        std::ofstream(path / rel) << text;
-    }
-};
+using pmx::test::TempDir;
 }  // namespace
 
 TEST_CASE("schema: every key is well formed") {

@@ -19,20 +19,13 @@ using pmx::test::slurp;
 
 TEST_CASE("config error messages match their golden files") {
     fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/config";
-    bool update = std::getenv("PMX_UPDATE_GOLDEN") != nullptr;
     int cases = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".toml") continue;
         ++cases;
         auto r = pmx::config::load_files({entry.path()});
         std::string got = r ? "" : replace_all(r.error().message, entry.path().string(), "@FILE@") + "\n";
-        auto expected_path = fs::path(entry.path()).replace_extension(".expected");
-        if (update) {
-            std::ofstream(expected_path) << got;
-            continue;
-        }
-        CAPTURE(entry.path().filename().string());
-        CHECK(got == slurp(expected_path));
+        pmx::test::check_golden(entry.path(), got);
     }
     CHECK(cases >= 5);
 }

@@ -81,18 +81,11 @@ std::string dump_parsed_message(const ParsedMessage& m) {
 }  // namespace
 
 TEST_CASE("parsed messages match their golden files") {
-    bool update = std::getenv("PMX_UPDATE_GOLDEN") != nullptr;
     int cases = 0;
     for (const auto& path : golden_messages()) {
         ++cases;
         std::string got = dump_parsed_message(parse_message(slurp(path)));
-        auto expected_path = fs::path(path).replace_extension(".expected");
-        if (update) {
-            std::ofstream(expected_path, std::ios::binary) << got;
-            continue;
-        }
-        CAPTURE(path.filename().string());
-        CHECK(got == slurp(expected_path));
+        pmx::test::check_golden(path, got);
     }
     CHECK(cases >= 12);
 }

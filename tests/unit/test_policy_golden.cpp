@@ -20,7 +20,6 @@ using pmx::test::slurp;
 
 TEST_CASE("policy errors and warnings match their golden files") {
     fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/policy";
-    bool update = std::getenv("PMX_UPDATE_GOLDEN") != nullptr;
     int cases = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {
         if (entry.path().extension() != ".toml") continue;
@@ -34,13 +33,7 @@ TEST_CASE("policy errors and warnings match their golden files") {
             for (const auto& w : p->warnings()) got += w + "\n";
         }
         got = replace_all(got, entry.path().string(), "@FILE@");
-        auto expected_path = fs::path(entry.path()).replace_extension(".expected");
-        if (update) {
-            std::ofstream(expected_path) << got;
-            continue;
-        }
-        CAPTURE(entry.path().filename().string());
-        CHECK(got == slurp(expected_path));
+        pmx::test::check_golden(entry.path(), got);
     }
     CHECK(cases >= 8);
 }

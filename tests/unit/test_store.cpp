@@ -21,6 +21,7 @@
 #include "store/message_log.hpp"
 #include "store/quarantine_store.hpp"
 #include "util/atomic_file.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace pmx;
@@ -28,14 +29,7 @@ using namespace pmx::store;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        char tmpl[] = "/tmp/pmx-store-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using pmx::test::TempDir;
 
 Database open_db(const fs::path& p, OpenOptions o = {}) {
     auto db = Database::open(p, o);
