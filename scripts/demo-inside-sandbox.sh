@@ -7,7 +7,18 @@ source "$src/tests/integration/postfix.sh"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 
 mkdir -p /usr/local/etc/pmx
-printf '[milter]\nsocket = "inet:17357@127.0.0.1"\n' > /usr/local/etc/pmx/pmx.toml
+# A one-signature ClamAV database (EICAR's MD5), outside /tmp: pmx-avd runs with PrivateTmp=.
+avdb=/usr/local/share/pmx-demo-clamav
+mkdir -p $avdb
+printf '44d88612fea8a8f36de82e1278abb02f:68:Demo.EICAR\n' > $avdb/demo.hdb
+cat > /usr/local/etc/pmx/pmx.toml <<TOML
+[milter]
+socket = "inet:17357@127.0.0.1"
+
+[av]
+enabled = true
+database_dir = "$avdb"
+TOML
 cp "$src/share/demo/policy.toml" /usr/local/etc/pmx/policy.toml
 
 step pmx --user enable
@@ -37,7 +48,18 @@ send "3. an invoice lure: delivered with a tagged subject" \
 send "4. an executable attachment: rejected" \
   --from carol@partner.test --to bob@example.test --header "Subject: tool" --attach-type application/octet-stream \
   --attach-name setup.exe --attach @/bin/true
+eicar='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+printf '%s' "$eicar" > "$work/eicar.txt"
+send "5. a virus (the EICAR test file, base64 attachment): quarantined by pmx-avd's verdict" \
+  --from dave@partner.test --to bob@example.test --header "Subject: the report" \
+  --attach-type text/plain --attach-name report.txt --attach @"$work/eicar.txt"
+gtube='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+send "6. spam by its score (the GTUBE test string): quarantined" \
+  --from promo@deals.test --to bob@example.test --header "Subject: Best offer" --body "$gtube"
 pfx_wait_queue_empty "$work/postfix" 20 || true
+
+printf 'From: promo@deals.test\nTo: bob@example.test\nSubject: FREE OFFER\n\n%s\n' "$gtube" > "$work/spam.eml"
+step pmx --user spam check "$work/spam.eml"
 
 step pmx --user log
 step pmx --user quarantine list

@@ -11,6 +11,7 @@
 #include "apply.hpp"
 #include "contexts.hpp"
 #include "daemon/log.hpp"
+#include "ipblock_check.hpp"
 #include "milter_service.hpp"
 #include "util/text.hpp"
 
@@ -64,9 +65,15 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     // each round trip saved is throughput (see bench/).
     // RCPT too: the recipient cap is enforced at end of message, so the MTA never waits on us
     // before DATA (measured: one round trip per recipient is ~0.1 of Postfix's throughput).
-    const unsigned long wanted = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_MAIL |
-                                 SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_HDR_LEADSPC;
+    // The connect step answers only when the IP Blocker is asked there (sendmail sites).
+    const bool check_at_connect = MilterService::instance().runtime()->config->boolean("milter.ipblock_at_connect");
+    const unsigned long wanted = SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA | (check_at_connect ? 0 : SMFIP_NR_CONN) |
+                                 SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY |
+                                 SMFIP_HDR_LEADSPC;
     *pf1 = f1 & wanted;
+    auto c = std::make_unique<ConnectionContext>();
+    c->check_at_connect = check_at_connect || !(*pf1 & SMFIP_NR_CONN);
+    smfi_setpriv(ctx, c.release());
     *pf2 = 0;
     *pf3 = 0;
     smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>("{auth_authen}"));
@@ -76,13 +83,24 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
 
 sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* addr) noexcept {
     return guarded(ctx, "connect", [&] {
-        auto c = std::make_unique<ConnectionContext>();
+        auto* c = connection(ctx);
+        if (!c) {  // no negotiation step (an old MTA): a context of our own, no reply expected
+            c = new ConnectionContext();
+            smfi_setpriv(ctx, c);
+        }
         if (hostname) c->client_hostname = hostname;
         c->client_ip = address_text(addr);
         if (c->client_hostname.size() > 2 && c->client_hostname.front() == '[') c->client_hostname.clear();
-        smfi_setpriv(ctx, c.release());
         MilterService::instance().counters().add("connections");
-        return SMFIS_NOREPLY;
+        if (!c->check_at_connect) return SMFIS_NOREPLY;
+        auto rt = MilterService::instance().runtime();
+        if (!rt->config->boolean("milter.ipblock_at_connect") || rt->site.internal_client(c->client_ip, ""))
+            return SMFIS_CONTINUE;
+        auto d = ask_ipblockd(*rt->config, c->client_ip);
+        if (d.kind == ConnectDecision::Kind::Pass) return SMFIS_CONTINUE;
+        MilterService::instance().counters().add(d.kind == ConnectDecision::Kind::Reject ? "ipblock_rejects" : "ipblock_tempfails");
+        smfi_setreply(ctx, d.code.data(), d.xcode.data(), d.text.data());
+        return d.kind == ConnectDecision::Kind::Reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
     });
 }
 

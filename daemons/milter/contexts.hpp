@@ -29,6 +29,8 @@ struct MessageContext {
 };
 
 struct ConnectionContext {
+    // Negotiated: the connect step answers (milter.ipblock_at_connect), so it is not SMFIP_NR_CONN.
+    bool check_at_connect = false;
     std::string client_ip;
     std::string client_hostname;
     std::string helo;

@@ -5,9 +5,21 @@ source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 confdir=/usr/local/etc/pmx
 mkdir -p $confdir
-printf '[milter]\nsocket = "inet:17358@127.0.0.1"\n' > $confdir/pmx.toml
+printf '192.0.2.66  # a listed client\n' > $confdir/ipblock-test.txt
+cat > $confdir/pmx.toml <<TOML
+[milter]
+socket = "inet:17358@127.0.0.1"
+ipblock_at_connect = true
+
+[ipblock]
+block_files = ["$confdir/ipblock-test.txt"]
+TOML
 cp "$here/fixtures/policy.toml" $confdir/policy.toml
-run 0 pmx --user start milter
+run 0 pmx --user start milter ipblockd
+run 0 miltertest -D sock=inet:17358@127.0.0.1 -s "$here/miltertest/connect.lua"
+printf '%s\n' "$out"
+lacks "not ok"
+ok "milter.ipblock_at_connect: pmx-ipblockd's block list refuses a client at connect (sendmail's path)"
 run 0 miltertest -D sock=inet:17358@127.0.0.1 -s "$here/miltertest/verdicts.lua"
 printf '%s\n' "$out"
 lacks "not ok"
