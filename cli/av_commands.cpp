@@ -18,6 +18,7 @@
 #include "av/client.hpp"
 #include "bus/daemon_client.hpp"
 #include "commands.hpp"
+#include "daemon_reload.hpp"
 #include "output.hpp"
 #include "services/registry.hpp"
 
@@ -202,6 +203,11 @@ void add_av_commands(CLI::App& app, Context& ctx) {
     status_cmd->add_flag("--json", ctx.json, "Print JSON");
     status_cmd->footer("Exit status: 0 signatures loaded, 3 pmx-avd not running or without signatures.");
     status_cmd->callback([&ctx] { status(ctx, status_args); });
+
+    auto* reload_cmd = av->add_subcommand(
+        "reload", "Load the signatures again now (beside the old ones; scans in flight finish on those)");
+    reload_cmd->footer("Calls pmx-avd's Reload() over D-Bus: what the av-reload job runs after freshclam updates.");
+    reload_cmd->callback([&ctx] { reload_daemon_directly(ctx, "avd"); });
 }
 
 }  // namespace pmx::cli

@@ -10,6 +10,7 @@
 #include "bus/bus.hpp"
 #include "bus/daemon_client.hpp"
 #include "commands.hpp"
+#include "daemon_reload.hpp"
 #include "config/loader.hpp"
 #include "ipblock/block_store.hpp"
 #include "ipblock/lists.hpp"
@@ -284,6 +285,10 @@ void add_ipblock_commands(CLI::App& app, Context& ctx) {
 
     auto* s = ip->add_subcommand("stats", "Blocks in the database, the last day's block log and the daemon's counters");
     s->callback([&ctx] { stats(ctx); });
+
+    auto* reload_cmd = ip->add_subcommand("reload", "Read the block and exception list files again now (no restart)");
+    reload_cmd->footer("Calls pmx-ipblockd's Reload() over D-Bus: what the ipblock-reload job runs.");
+    reload_cmd->callback([&ctx] { reload_daemon_directly(ctx, "ipblockd"); });
 }
 
 }  // namespace pmx::cli

@@ -60,6 +60,16 @@ run 0 pmx config get milter.max_recipients
 [ -f $confdir/pmx.toml.d/90-pmx-config-set.toml ] || fail "own drop-in missing"
 ok "config set: only pmx-milter reloads (generation 3), others stay at 2"
 
+# What the av-reload and ipblock-reload jobs run: Reload() straight over D-Bus.
+run 0 pmx --user av reload
+contains "pmx-avd.service: reloaded"
+run 0 pmx --user ipblock reload
+contains "pmx-ipblockd.service: reloaded"
+run 0 pmx --user status --json
+[ "$(json_get 'sorted(e["daemon"]["config_generation"] for e in j if e["id"] in ("avd", "ipblockd"))')" = "[3, 3]" ] \
+  || fail "av/ipblock reload did not reach the daemons: $out"
+ok "pmx av reload / pmx ipblock reload call each daemon's Reload() directly"
+
 run 2 pmx --user config set milter.max_recipients 0
 contains "out of range"
 run 2 pmx --user config set milter.max_recipient 5
