@@ -12,7 +12,8 @@ ok "pmx --version"
 
 run 0 pmx --user enable
 contains "pmx.target"
-ok "enable links pmx.target and the services"
+[ "$(systemctl --user is-enabled pmx-scheduler.target)" = enabled ] || fail "the Scheduler was not enabled with pmx.target"
+ok "enable links pmx.target, the services and the Scheduler"
 
 run 0 pmx --user start
 for s in $services; do
