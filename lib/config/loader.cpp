@@ -1,4 +1,5 @@
 #include "config/loader.hpp"
+#include "config/toml_problems.hpp"
 
 #include <fmt/format.h>
 
@@ -60,27 +61,6 @@ std::vector<fs::path> Layout::files() const { return layered_files(vendor_file()
 
 namespace {
 
-// Problems of one file, reported in line order (toml++ iterates tables in key order).
-struct Collector {
-    struct Problem {
-        std::uint32_t line, column;
-        std::string text;
-    };
-    std::vector<Problem> problems;
-    std::vector<std::string> errors;  // finished, in report order
-    void add(const std::string& file, const toml::source_region& where, std::string_view key, std::string_view reason) {
-        problems.push_back({where.begin.line, where.begin.column,
-                            fmt::format("{}:{}:{}: {}: {}", file, where.begin.line, where.begin.column, key, reason)});
-    }
-    void finish_file() {
-        std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) {
-            return a.line != b.line ? a.line < b.line : a.column < b.column;
-        });
-        for (auto& p : problems) errors.push_back(std::move(p.text));
-        problems.clear();
-    }
-};
-
 std::string unknown_key_reason(std::string_view name) {
     auto hint = suggest_key(name);
     if (hint.empty()) return "unknown key";
@@ -113,21 +93,10 @@ std::optional<Value> typed_value(const toml::node& node) {
     return std::nullopt;
 }
 
-std::string_view toml_type_name(const toml::node& node) {
-    switch (node.type()) {
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a float";
-        case toml::node_type::boolean: return "a boolean";
-        default: return "a date/time";
-    }
-}
 
 // Applies one parsed document to the settings map, collecting every problem.
 void apply_document(const toml::table& doc, const std::string& file, std::map<std::string_view, Setting>& settings,
-                    Collector& errors) {
+                    TomlProblems& errors) {
     for (auto&& [section_key, section_node] : doc) {
         std::string section{section_key.str()};
         auto* section_table = section_node.as_table();
@@ -181,7 +150,7 @@ Result<Snapshot> load_texts(const std::vector<std::pair<std::string, std::option
     std::map<std::string_view, Setting> settings;
     for (const auto& spec : all_keys()) settings.emplace(spec.name, Setting{&spec, spec.default_value, {}});
 
-    Collector errors;
+    TomlProblems errors;
     std::vector<std::string> files;
     for (const auto& [file, given_text] : inputs) {
         std::string text;
@@ -189,7 +158,7 @@ Result<Snapshot> load_texts(const std::vector<std::pair<std::string, std::option
             text = *given_text;
         } else {
             auto r = read_file(file);
-            if (!r) { errors.errors.push_back(r.error().message); continue; }
+            if (!r) { errors.add_line(r.error().message); continue; }
             text = std::move(*r);
         }
         files.push_back(file);
@@ -198,13 +167,13 @@ Result<Snapshot> load_texts(const std::vector<std::pair<std::string, std::option
             apply_document(doc, file, settings, errors);
             errors.finish_file();
         } catch (const toml::parse_error& e) {
-            errors.errors.push_back(fmt::format("{}:{}:{}: syntax error: {}", file, e.source().begin.line,
+            errors.add_line(fmt::format("{}:{}:{}: syntax error: {}", file, e.source().begin.line,
                                                 e.source().begin.column, e.description()));
         }
     }
-    if (!errors.errors.empty()) {
+    if (!errors.lines().empty()) {
         std::string joined;
-        for (const auto& e : errors.errors) joined += (joined.empty() ? "" : "\n") + e;
+        for (const auto& e : errors.lines()) joined += (joined.empty() ? "" : "\n") + e;
         return Error{joined};
     }
     std::vector<Setting> ordered;

@@ -11,6 +11,7 @@
 #include <set>
 
 #include "config/loader.hpp"
+#include "config/toml_problems.hpp"
 #include "jobs/jobs.hpp"
 #include "util/atomic_file.hpp"
 
@@ -47,37 +48,6 @@ struct Draft {
     bool broken = false;
 };
 
-struct Problems {
-    struct P {
-        std::uint32_t line, column;
-        std::string text;
-    };
-    std::vector<P> pending;  // this file's, sorted by position when the file is done
-    std::vector<std::string> done;
-    void add(const std::string& file, const toml::source_region& at, std::string_view key, std::string_view reason) {
-        pending.push_back(
-            {at.begin.line, at.begin.column, fmt::format("{}:{}:{}: {}: {}", file, at.begin.line, at.begin.column, key, reason)});
-    }
-    void finish_file() {
-        std::stable_sort(pending.begin(), pending.end(),
-                         [](const P& a, const P& b) { return a.line != b.line ? a.line < b.line : a.column < b.column; });
-        for (auto& p : pending) done.push_back(std::move(p.text));
-        pending.clear();
-    }
-};
-
-std::string_view type_name(const toml::node& n) {
-    switch (n.type()) {
-        case toml::node_type::table: return "a table";
-        case toml::node_type::array: return "an array";
-        case toml::node_type::string: return "a string";
-        case toml::node_type::integer: return "an integer";
-        case toml::node_type::floating_point: return "a float";
-        case toml::node_type::boolean: return "a boolean";
-        default: return "a date/time";
-    }
-}
-
 // A string, or an array of strings (when allow_single is false, only the array).
 std::optional<std::vector<std::string>> string_list(const toml::node& n, bool allow_single) {
     if (auto s = n.as_string(); s && allow_single) return std::vector<std::string>{s->get()};
@@ -97,7 +67,7 @@ const std::set<std::string_view> kKeys = {"description", "command", "at", "enabl
 
 // One key of one job: checked, then stored. Returns the reason when it is refused.
 std::string apply_key(Draft& d, std::string_view key, const toml::node& node) {
-    auto expect = [&](std::string_view what) { return fmt::format("expected {}, got {}", what, type_name(node)); };
+    auto expect = [&](std::string_view what) { return fmt::format("expected {}, got {}", what, config::toml_type_name(node)); };
     Job& j = d.job;
     if (key == "description") {
         auto s = node.as_string();
@@ -154,7 +124,7 @@ std::string apply_key(Draft& d, std::string_view key, const toml::node& node) {
 }
 
 void apply_document(const toml::table& doc, const std::string& file, std::map<std::string, Draft>& drafts,
-                    Problems& problems) {
+                    config::TomlProblems& problems) {
     for (auto&& [top_key, top_node] : doc) {
         std::string top{top_key.str()};
         if (top != "job") {
@@ -175,7 +145,7 @@ void apply_document(const toml::table& doc, const std::string& file, std::map<st
             }
             auto* table = job_node.as_table();
             if (!table) {
-                problems.add(file, job_node.source(), label, fmt::format("expected a table, got {}", type_name(job_node)));
+                problems.add(file, job_node.source(), label, fmt::format("expected a table, got {}", config::toml_type_name(job_node)));
                 continue;
             }
             auto [it, fresh] = drafts.try_emplace(name);
@@ -213,7 +183,7 @@ void apply_document(const toml::table& doc, const std::string& file, std::map<st
 LoadResult load(const std::vector<Input>& inputs) {
     LoadResult out;
     std::map<std::string, Draft> drafts;
-    Problems problems;
+    config::TomlProblems problems;
     for (const auto& [file, given] : inputs) {
         std::string text;
         if (given) {
@@ -221,13 +191,13 @@ LoadResult load(const std::vector<Input>& inputs) {
         } else {
             auto r = read_file(file);
             if (!r) {
-                problems.done.push_back(r.error().message + ", ignoring");
+                problems.add_line(r.error().message + ", ignoring");
                 continue;
             }
             text = std::move(*r);
         }
         if (text.size() > kMaxFileBytes) {
-            problems.done.push_back(fmt::format("{}: larger than {} bytes, ignoring", file, kMaxFileBytes));
+            problems.add_line(fmt::format("{}: larger than {} bytes, ignoring", file, kMaxFileBytes));
             continue;
         }
         out.files.push_back(file);
@@ -236,13 +206,13 @@ LoadResult load(const std::vector<Input>& inputs) {
             apply_document(doc, file, drafts, problems);
             problems.finish_file();
         } catch (const toml::parse_error& e) {
-            problems.done.push_back(fmt::format("{}:{}:{}: syntax error: {}; the whole file is ignored", file,
+            problems.add_line(fmt::format("{}:{}:{}: syntax error: {}; the whole file is ignored", file,
                                                 e.source().begin.line, e.source().begin.column, e.description()));
         }
     }
     for (auto& [name, d] : drafts) {
         auto missing = [&](std::string_view key, std::string_view example) {
-            problems.done.push_back(fmt::format("{}:{}:{}: job.{}: no {} ({}), skipping the job", d.first.file,
+            problems.add_line(fmt::format("{}:{}:{}: job.{}: no {} ({}), skipping the job", d.first.file,
                                                 d.first.line, d.first.column, name, key, example));
         };
         if (!d.seen_command) missing("command", "for example command = [\"pmx\", \"db\", \"maintain\"]");
@@ -250,7 +220,7 @@ LoadResult load(const std::vector<Input>& inputs) {
         if (d.broken || !d.has_command || !d.has_at) continue;
         out.jobs.push_back(std::move(d.job));
     }
-    out.problems = std::move(problems.done);
+    out.problems = problems.take();
     return out;
 }
 
