@@ -283,10 +283,10 @@ int main(int argc, char** argv) {
             };
             auto a = Clock::now();
             const double r = sum((*plain)->check({.message = m, .raw = it.raw, .bayes_probability = std::nullopt,
-                                                  .external_hits = {}, .envelope_from = ""}));
+                                                  .external_hits = {}, .envelope_from = "", .uris = nullptr}));
             rules_s += secs(Clock::now() - a);
             const double b = sum((*with)->check({.message = m, .raw = it.raw, .bayes_probability = p,
-                                                 .external_hits = {}, .envelope_from = ""}));
+                                                 .external_hits = {}, .envelope_from = "", .uris = nullptr}));
             (it.spam ? spam_n : ham_n)++;
             (it.spam ? both_spam_scores : both_ham_scores).push_back(b);
             if (r >= required) (it.spam ? rules_spam : rules_ham)++;

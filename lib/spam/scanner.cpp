@@ -84,7 +84,8 @@ Report Scanner::scan(const ScanInput& in) const {
                             .raw = in.raw,
                             .bayes_probability = report.bayes_probability,
                             .external_hits = {},
-                            .envelope_from = std::string(in.envelope_from)};
+                            .envelope_from = std::string(in.envelope_from),
+                            .uris = &uris};
     for (const auto& h : listed) check.external_hits.insert(h.name);
     report.hits = rules_->check(check);
 

@@ -80,6 +80,9 @@ struct CheckInput {
     // hit, and meta rules see it.
     std::set<std::string, std::less<>> external_hits;
     std::string envelope_from;                    // SMTP MAIL FROM, for EnvelopeFrom (may be empty)
+    // The message's URIs when the caller already has them (spam::extract_uris: the scanner needs
+    // them for blocklists too); nullptr: `uri` rules extract them when first needed.
+    const std::vector<std::string>* uris = nullptr;
 };
 
 class RuleSet {

@@ -295,7 +295,7 @@ const ScanText& View::full() {
 }
 
 const std::vector<std::string>& View::uri_list() {
-    if (!uri_list_) uri_list_ = extract_uris(in_.message);
+    if (!uri_list_) uri_list_ = in_.uris ? *in_.uris : extract_uris(in_.message);
     return *uri_list_;
 }
 
