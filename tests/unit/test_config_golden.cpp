@@ -18,14 +18,11 @@ using pmx::test::replace_all;
 using pmx::test::slurp;
 
 TEST_CASE("config error messages match their golden files") {
-    fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/config";
-    int cases = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() != ".toml") continue;
-        ++cases;
-        auto r = pmx::config::load_files({entry.path()});
-        std::string got = r ? "" : replace_all(r.error().message, entry.path().string(), "@FILE@") + "\n";
-        pmx::test::check_golden(entry.path(), got);
+    const auto inputs = pmx::test::golden_inputs("config", ".toml");
+    for (const auto& input : inputs) {
+        auto r = pmx::config::load_files({input});
+        std::string got = r ? "" : replace_all(r.error().message, input.string(), "@FILE@") + "\n";
+        pmx::test::check_golden(input, got);
     }
-    CHECK(cases >= 5);
+    CHECK(inputs.size() >= 5);
 }

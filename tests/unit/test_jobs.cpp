@@ -164,12 +164,9 @@ TEST_CASE("jobs: the vendor jobs.toml is valid") {
 }
 
 TEST_CASE("jobs: generator output and problems match their golden files") {
-    fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/jobs";
-    int cases = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() != ".toml") continue;
-        ++cases;
-        const std::string file = entry.path().string();
+    const auto inputs = pmx::test::golden_inputs("jobs", ".toml");
+    for (const auto& input : inputs) {
+        const std::string file = input.string();
         auto r = pmx::jobs::load({{file, std::nullopt}});
         std::string got;
         for (const auto& p : r.problems) got += "problem: " + p + "\n";
@@ -180,7 +177,7 @@ TEST_CASE("jobs: generator output and problems match their golden files") {
                    "\n" + units.timer;
         }
         got = replace_all(got, file, "@FILE@");
-        pmx::test::check_golden(entry.path(), got);
+        pmx::test::check_golden(input, got);
     }
-    CHECK(cases >= 3);
+    CHECK(inputs.size() >= 3);
 }

@@ -46,13 +46,6 @@ std::string quote(std::string_view s, std::size_t max = 200) {
     return out;
 }
 
-std::vector<fs::path> golden_messages() {
-    std::vector<fs::path> out;
-    for (const auto& entry : fs::directory_iterator(fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/mime"))
-        if (entry.path().extension() == ".eml") out.push_back(entry.path());
-    std::sort(out.begin(), out.end());
-    return out;
-}
 
 // The stable text form of a ParsedMessage the golden files hold.
 std::string dump_parsed_message(const ParsedMessage& m) {
@@ -81,13 +74,12 @@ std::string dump_parsed_message(const ParsedMessage& m) {
 }  // namespace
 
 TEST_CASE("parsed messages match their golden files") {
-    int cases = 0;
-    for (const auto& path : golden_messages()) {
-        ++cases;
+    const auto inputs = pmx::test::golden_inputs("mime", ".eml");
+    for (const auto& path : inputs) {
         std::string got = dump_parsed_message(parse_message(slurp(path)));
         pmx::test::check_golden(path, got);
     }
-    CHECK(cases >= 12);
+    CHECK(inputs.size() >= 12);
 }
 
 namespace {
@@ -175,7 +167,7 @@ std::string mutate(std::string s, std::mt19937& rng, const std::vector<std::stri
 
 TEST_CASE("the parser survives random mutations of the golden messages") {
     std::vector<std::string> corpus;
-    for (const auto& path : golden_messages()) corpus.push_back(slurp(path));
+    for (const auto& path : pmx::test::golden_inputs("mime", ".eml")) corpus.push_back(slurp(path));
     REQUIRE(!corpus.empty());
     std::mt19937 rng(20240611);
     int iterations = 4000;  // PMX_MIME_MUTATIONS=N runs more (a sanitizer build, a long night)

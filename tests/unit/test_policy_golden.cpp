@@ -19,12 +19,9 @@ using pmx::test::replace_all;
 using pmx::test::slurp;
 
 TEST_CASE("policy errors and warnings match their golden files") {
-    fs::path dir = fs::path(PMX_SOURCE_ROOT) / "tests/unit/golden/policy";
-    int cases = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        if (entry.path().extension() != ".toml") continue;
-        ++cases;
-        auto p = pmx::policy::load_policy_file(entry.path());
+    const auto inputs = pmx::test::golden_inputs("policy", ".toml");
+    for (const auto& input : inputs) {
+        auto p = pmx::policy::load_policy_file(input);
         std::string got;
         if (!p) {
             got = p.error().message + "\n";
@@ -32,8 +29,8 @@ TEST_CASE("policy errors and warnings match their golden files") {
             got = "OK: " + std::to_string(p->rule_count()) + " rules\n";
             for (const auto& w : p->warnings()) got += w + "\n";
         }
-        got = replace_all(got, entry.path().string(), "@FILE@");
-        pmx::test::check_golden(entry.path(), got);
+        got = replace_all(got, input.string(), "@FILE@");
+        pmx::test::check_golden(input, got);
     }
-    CHECK(cases >= 8);
+    CHECK(inputs.size() >= 8);
 }
