@@ -1,7 +1,8 @@
 #!/bin/bash
 # Spam quality on a labelled corpus: trains Bayes on half of it (a split by the hash of each
 # file's name, the same every run), scores the other half and prints spam caught and ham
-# misjudged for rules only, Bayes only and both, plus learning and classifying speed next to
+# misjudged for rules only, Bayes only and both (Bayes as points by the BAYES_* rules' own
+# scores, and on pmx's scale, bayes.score_scale), plus learning and classifying speed next to
 # the MIME parse of the same messages.
 #   bench/spam-quality.sh [--train-percent N] [--seed TEXT] [--threshold P] [--scores FILE] [--source NAME]...
 #                         [--rules DIR]...
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
         --train-percent|--threshold|--scores|--seed) args+=("$1" "$2"); shift 2 ;;
         --source) sources+=("$2"); shift 2 ;;
         --rules) rules+=(--rules "$2"); shift 2 ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "spam-quality: unknown argument $1" >&2; exit 2 ;;
     esac
 done

@@ -24,5 +24,9 @@ void add_av_commands(CLI::App& app, Context& ctx);       // av scan|status
 void add_ipblock_commands(CLI::App& app, Context& ctx);  // ipblock test|list|add|remove|stats
 void add_jobs_commands(CLI::App& app, Context& ctx);     // scheduler start|stop|status, jobs ...
 void add_db_commands(CLI::App& app, Context& ctx);       // db check|maintain
+void add_queue_commands(CLI::App& app, Context& ctx);    // queue list|show|flush|retry|delete
+void add_secret_commands(CLI::App& app, Context& ctx);   // secret list|rotate
+// Inside `pmx quarantine`: digests register their own subcommands.
+void add_quarantine_digest_commands(CLI::App& quarantine, Context& ctx);  // quarantine digest|digest-reply
 
 }  // namespace pmx::cli

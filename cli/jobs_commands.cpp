@@ -1,4 +1,5 @@
-// pmx scheduler start|stop|status|enable|disable; jobs list|show|run|enable|disable|set|add|remove|check.
+// pmx scheduler start|stop|status|enable|disable; jobs list|show|run|enable|disable|set|add|remove|check|
+// notify-failure.
 // Jobs live in jobs.toml and its drop-ins; pmx-jobs-generator makes them systemd timers. The
 // state (next run, last result) comes from the manager over D-Bus; every edit goes to pmx's own
 // drop-in, then a daemon-reload runs the generator again.
@@ -12,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -21,10 +23,13 @@
 
 #include "commands.hpp"
 #include "context.hpp"
+#include "config/loader.hpp"
 #include "jobs/dropin.hpp"
+#include "jobs/failure_mail.hpp"
 #include "jobs/jobs.hpp"
 #include "output.hpp"
 #include "pmx-build-config.h"
+#include "queue/submit.hpp"
 #include "systemd/journal.hpp"
 #include "systemd/last_run.hpp"
 #include "systemd/manager.hpp"
@@ -258,25 +263,31 @@ const jobs::Job& require_job(const jobs::LoadResult& loaded, const std::string& 
     throw CommandError(fmt::format("No job named \"{}\" (see pmx jobs list)", name));
 }
 
+// The journal lines of one run (invocation; "" = the newest lines of the unit).
+std::vector<std::string> run_journal(const sd::JobServiceState& service, const std::string& invocation,
+                                     std::size_t lines) {
+    std::vector<std::string> journal;
+    if (invocation.empty() && !service.exec_main_start_usec) return journal;
+    // No invocation id: the unit was unloaded since its run; its newest lines then.
+    sd::JournalQuery q{.unit = service.unit, .lines = lines, .since_usec = 0, .invocation_id = invocation};
+    auto got = sd::unit_journal(q);
+    // Lines of very short runs may lack the invocation id: then the lines since the run began.
+    if (got && got->empty() && service.exec_main_start_usec && !q.invocation_id.empty()) {
+        q.invocation_id.clear();
+        q.since_usec = service.exec_main_start_usec - std::min<std::uint64_t>(service.exec_main_start_usec, 1'000'000);
+        got = sd::unit_journal(q);
+    }
+    if (got) journal = std::move(got).value();
+    else fmt::print(stderr, "{}, ignoring\n", got.error().message);
+    return journal;
+}
+
 void show(Context& ctx, const std::string& name, std::size_t lines) {
     auto loaded = load_jobs(jobs::Layout::from_environment());
     const auto& j = require_job(loaded, name);
     auto m = connect(ctx);
     auto r = job_row(m, j);
-    std::vector<std::string> journal;
-    if (!r.service.invocation_id.empty() || r.service.exec_main_start_usec) {
-        // No invocation id: the unit was unloaded since its run; its newest lines then.
-        sd::JournalQuery q{.unit = r.service.unit, .lines = lines, .since_usec = 0, .invocation_id = r.service.invocation_id};
-        auto got = sd::unit_journal(q);
-        // Lines of very short runs may lack the invocation id: then the lines since the run began.
-        if (got && got->empty() && r.service.exec_main_start_usec && !q.invocation_id.empty()) {
-            q.invocation_id.clear();
-            q.since_usec = r.service.exec_main_start_usec - std::min<std::uint64_t>(r.service.exec_main_start_usec, 1'000'000);
-            got = sd::unit_journal(q);
-        }
-        if (got) journal = std::move(got).value();
-        else fmt::print(stderr, "{}, ignoring\n", got.error().message);
-    }
+    auto journal = run_journal(r.service, r.service.invocation_id, lines);
     if (ctx.json) {
         auto obj = row_json(r);
         obj.pop_back();
@@ -429,7 +440,7 @@ void enable(Context& ctx, const std::string& name, bool on) {
 struct SetArgs {
     std::string name;
     std::vector<std::string> at;
-    std::string description, randomized_delay, timeout, persistent;
+    std::string description, randomized_delay, timeout, persistent, on_failure;
     bool no_randomized_delay = false;
 };
 
@@ -462,6 +473,7 @@ void fill_common(jobs::Edit& e, const SetArgs& a) {
         e.timeout = a.timeout;
     }
     e.persistent = yes_no(a.persistent, "--persistent");
+    if (!a.on_failure.empty()) e.on_failure = a.on_failure;
 }
 
 void set(Context& ctx, const SetArgs& a) {
@@ -471,8 +483,10 @@ void set(Context& ctx, const SetArgs& a) {
     jobs::Edit e;
     e.job = a.name;
     fill_common(e, a);
-    if (!e.at && !e.description && !e.randomized_delay && !e.timeout && !e.persistent)
-        throw CommandError("Nothing to set: give --at, --description, --randomized-delay, --timeout or --persistent", 2);
+    if (!e.at && !e.description && !e.randomized_delay && !e.timeout && !e.persistent && !e.on_failure)
+        throw CommandError("Nothing to set: give --at, --description, --randomized-delay, --timeout, --persistent or "
+                           "--on-failure",
+                           2);
     apply_and_reload(ctx, e, TimerFollowUp::Restart);
 }
 
@@ -543,6 +557,16 @@ void check(Context& ctx) {
                 problems.push_back(fmt::format("job.{}.command: {} is not an installed program", j.name, program.string()));
         }
     }
+    // on_failure = "mail" needs an address in pmx.toml (an invalid pmx.toml is `pmx config check`'s).
+    if (std::any_of(loaded.jobs.begin(), loaded.jobs.end(), [](const jobs::Job& j) { return j.on_failure == "mail"; })) {
+        auto snap = config::load(config::Layout::from_environment());
+        if (snap && snap->strings("jobs.failure_mail_to").empty())
+            for (const auto& j : loaded.jobs)
+                if (j.on_failure == "mail")
+                    problems.push_back(fmt::format("job.{}.on_failure: \"mail\", but jobs.failure_mail_to (pmx.toml) is "
+                                                   "empty: no mail would be sent",
+                                                   j.name));
+    }
     if (ctx.json) {
         std::vector<std::string> names;
         for (const auto& j : loaded.jobs) names.push_back(j.name);
@@ -557,6 +581,60 @@ void check(Context& ctx) {
                        problems.empty() ? "" : fmt::format("; {} problem{}", problems.size(), problems.size() == 1 ? "" : "s"));
     }
     if (!problems.empty()) ctx.exit_code = 1;
+}
+
+// ---- failure mail ----------------------------------------------------------------------------
+
+std::string env_or(const char* name, const std::string& fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::string(v) : fallback;
+}
+
+// Run by pmx-failure-mail@NAME.service (OnFailure= of a job with on_failure = "mail"): builds
+// the mail and queues it for pmx-queued. systemd (>= 251) tells an OnFailure= unit which run
+// failed (MONITOR_*); without that, the manager's view of the job's last run is used.
+void notify_failure(Context& ctx, const std::string& name, bool print_only) {
+    require_name(name);
+    auto loaded = load_jobs(jobs::Layout::from_environment());
+    auto snap = config::load(config::Layout::from_environment());
+    if (!snap) throw CommandError(fmt::format("Configuration is invalid:\n{}", snap.error().message));
+
+    jobs::FailureReport report;
+    report.job = name;
+    report.unit = jobs::service_unit(name);
+    if (const auto* j = jobs::find(loaded, name)) {
+        report.description = j->description;
+        report.command = jobs::command_text(j->command);
+    }
+    auto m = connect(ctx);
+    auto s = sd::job_service_state(m, report.unit);
+    if (!s) throw CommandError(s.error().message);
+    report.result = sd::job_result_text(*s);
+    if (auto result = env_or("MONITOR_SERVICE_RESULT", ""); !result.empty()) {
+        auto code = env_or("MONITOR_EXIT_CODE", ""), status = env_or("MONITOR_EXIT_STATUS", "");
+        report.result = code == "exited"  ? fmt::format("failed ({}, status={})", result, status)
+                        : !code.empty()   ? fmt::format("failed ({}, {} {})", result, code, status)
+                                          : fmt::format("failed ({})", result);
+    }
+    report.invocation_id = env_or("MONITOR_INVOCATION_ID", s->invocation_id);
+    report.started_usec = s->exec_main_start_usec;
+    report.journal = run_journal(*s, report.invocation_id, kJournalLines);
+
+    auto mail = jobs::compose_failure_mail(report, snap->string("jobs.failure_mail_from"),
+                                           snap->strings("jobs.failure_mail_to"), jobs::host_name(), realtime_now_usec());
+    if (!mail) throw CommandError(mail.error().message);
+    if (print_only) {
+        fmt::print("{}", mail->message);
+        return;
+    }
+    const auto spool = queue::spool_directory(*snap);
+    auto id = queue::submit(spool, {mail->sender, mail->recipients, "job-failure", "job " + name}, mail->message);
+    if (!id) throw CommandError(fmt::format("Failed to queue the failure mail of job {}: {}", name, id.error().message));
+    if (ctx.json)
+        fmt::print("{{\"job\": {}, \"id\": {}, \"spool\": {}, \"recipients\": {}}}\n", json_quote(name), json_quote(*id),
+                   json_quote(spool.string()), json_strings(mail->recipients));
+    else if (!ctx.quiet)
+        fmt::print("Queued the failure mail of job {} for {} (queue entry {})\n", name, join(mail->recipients, ", "), *id);
 }
 
 // ---- the Scheduler ---------------------------------------------------------------------------
@@ -685,6 +763,8 @@ void add_jobs_commands(CLI::App& app, Context& ctx) {
         cmd->add_option("--randomized-delay", a.randomized_delay, "Random delay up to this time span (15min)");
         cmd->add_option("--timeout", a.timeout, "Stop the job after this time span (1h, infinity)");
         cmd->add_option("--persistent", a.persistent, "yes: run a missed run after downtime");
+        cmd->add_option("--on-failure", a.on_failure, "mail: a failed run mails jobs.failure_mail_to; log: only log it")
+            ->check(CLI::IsMember({"log", "mail"}));
     };
     static SetArgs set_args;
     auto* set_cmd = jobs_cmd->add_subcommand("set", "Change a job's times (validated) or options");
@@ -704,6 +784,15 @@ void add_jobs_commands(CLI::App& app, Context& ctx) {
         ->callback([&ctx] { remove(ctx, remove_name); })
         ->add_option("NAME", remove_name, "Job name")
         ->required();
+
+    static std::string notify_name;
+    static bool notify_print = false;
+    auto* notify_cmd = jobs_cmd->add_subcommand(
+        "notify-failure", "Mail jobs.failure_mail_to that a job failed, through pmx-queued (run by the job's OnFailure= unit)");
+    notify_cmd->add_option("NAME", notify_name, "Job name")->required();
+    notify_cmd->add_flag("--print", notify_print, "Print the mail instead of queueing it");
+    notify_cmd->add_flag("--json", ctx.json, "Print JSON");
+    notify_cmd->callback([&ctx] { notify_failure(ctx, notify_name, notify_print); });
 
     auto* check_cmd = jobs_cmd->add_subcommand("check", "Check the job files and every calendar expression (exit 1: problems)");
     check_cmd->add_flag("--json", ctx.json, "Print JSON");

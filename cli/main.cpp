@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     pmx::cli::add_ipblock_commands(app, ctx);
     pmx::cli::add_jobs_commands(app, ctx);
     pmx::cli::add_db_commands(app, ctx);
+    pmx::cli::add_queue_commands(app, ctx);
+    pmx::cli::add_secret_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

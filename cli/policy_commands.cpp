@@ -197,10 +197,11 @@ void print_json(const policy::Policy& p, const policy::Envelope& env, const poli
     out += "\"notifications\":[";
     for (std::size_t i = 0; i < d.notifications.size(); ++i) {
         const auto& n = d.notifications[i];
-        out += fmt::format("{}{{\"to\":{},\"template\":{},\"recipient\":{}}}", i ? "," : "", json_quote(n.to),
-                           json_quote(n.template_name), n.recipient.empty() ? "null" : json_quote(n.recipient));
+        out += fmt::format("{}{{\"to\":{},\"template\":{},\"recipient\":{}}}", i ? "," : "",
+                           n.to_admin ? "\"admin\"" : json_quote(n.to), json_quote(n.template_name),
+                           n.recipient.empty() ? "null" : json_quote(n.recipient));
     }
-    out += "]}";
+    out += fmt::format("],\"remove_infected\":{}}}", d.remove_infected());
     fmt::print("{}\n", out);
 }
 
@@ -245,8 +246,9 @@ void print_text(const policy::Policy& p, const std::string& message_name, const 
                                      [](const auto& r) { return r.outcome == policy::Outcome::Accept; });
     if (!any_delivered) return;
     fmt::print("\nDelivered copy:\n");
-    if (d.header_edits.empty() && d.subject_tag.empty() && d.add_recipients.empty())
+    if (d.header_edits.empty() && d.subject_tag.empty() && d.add_recipients.empty() && !d.remove_infected())
         fmt::print("  unchanged\n");
+    if (d.remove_infected()) fmt::print("  infected parts removed, a note in each one's place\n");
     for (const auto& e : d.header_edits) fmt::print("  {}\n", edit_text(e));
     if (!d.subject_tag.empty()) fmt::print("  subject: {} {}\n", d.subject_tag, msg.subject);
     if (!d.add_recipients.empty()) fmt::print("  copy to: {}\n", fmt::join(d.add_recipients, ", "));
@@ -261,7 +263,7 @@ void print_text(const policy::Policy& p, const std::string& message_name, const 
         }
     }
     for (const auto& n : d.notifications)
-        fmt::print("  notify {} (template {}{})\n", n.to, n.template_name,
+        fmt::print("  notify {} (template {}{})\n", n.to_admin ? "admin (av.notify_admin)" : n.to, n.template_name,
                    n.recipient.empty() ? "" : ", about " + n.recipient);
 }
 

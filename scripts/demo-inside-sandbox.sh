@@ -18,6 +18,12 @@ socket = "inet:17357@127.0.0.1"
 [av]
 enabled = true
 database_dir = "$avdb"
+
+# pmx-queued delivers released mail (and digests, notifications) back through this Postfix;
+# under a user manager its spool lives in the state directory.
+[queue]
+relay = "127.0.0.1:2525"
+spool_dir = "spool"
 TOML
 cp "$src/share/demo/policy.toml" /usr/local/etc/pmx/policy.toml
 
@@ -63,6 +69,15 @@ step pmx --user spam check "$work/spam.eml"
 
 step pmx --user log
 step pmx --user quarantine list
+
+printf '\n\033[1m# 7. The admin releases the block-listed message: pmx-queued re-injects it, signed, and\n#    pmx-milter lets it pass instead of holding it again.\033[0m\n'
+qid=$(pmx --user quarantine list --sender mallory@spam.test --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+step pmx --user quarantine release "$qid"
+for _ in $(seq 1 50); do grep -qs '^Subject: You won' "$work/postfix/sink"/* && break; sleep 0.2; done
+pfx_wait_queue_empty "$work/postfix" 20 || true
+step pmx --user queue list --all
+step pmx --user log --limit 1
+step pmx --user quarantine audit
 printf '\n\033[1m# What the relay received (subjects):\033[0m\n'
 grep -h '^Subject:' "$work/postfix/sink"/* 2>/dev/null || true
 step pmx --user stop

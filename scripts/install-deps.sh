@@ -7,7 +7,7 @@ packages=(
   g++ meson ninja-build pkg-config scdoc
   libcli11-dev libtomlplusplus-dev doctest-dev libfmt-dev
   libsystemd-dev libmilter-dev libsqlite3-dev libpcre2-dev
-  libvectorscan-dev libc-ares-dev libclamav-dev
+  libvectorscan-dev libc-ares-dev libclamav-dev libssl-dev
   # run: a systemd manager and D-Bus (the test sandbox runs a private `systemd --user`)
   systemd dbus dbus-user-session util-linux
   # tests: a real Postfix (private instance on loopback), SMTP and milter clients

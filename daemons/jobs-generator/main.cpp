@@ -1,9 +1,11 @@
 // pmx-jobs-generator: systemd runs it early at boot and at every daemon-reload (system and
 // user managers). It reads the job files (jobs.toml, its drop-ins), writes
-// pmx-job-NAME.service and .timer into the normal output dir (argv[1]) and links each enabled
-// job's timer into pmx-scheduler.target.wants/. It calls no other process (logging aside) and
-// never reads /var; a bad job is skipped with a warning in the journal and
-// never fails the manager's reload: the exit code is 0 unless the output dir is unusable.
+// pmx-job-NAME.service and .timer into the normal output dir (argv[1]), links each enabled
+// job's timer into pmx-scheduler.target.wants/, and writes the template
+// pmx-failure-mail@.service (OnFailure= of the jobs that mail their failures). It calls no
+// other process (logging aside) and never reads /var; a bad job is skipped with a warning in
+// the journal and never fails the manager's reload: the exit code is 0 unless the output dir
+// is unusable.
 #include <fcntl.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
@@ -74,6 +76,10 @@ int run(int argc, char** argv) {
     for (const auto& p : loaded.problems) warn(p);
     if (!loaded.problems.empty())
         warn("Jobs with problems are left out; `pmx jobs check` lists the problems, the other jobs are scheduled");
+
+    // The OnFailure= template of jobs with on_failure = "mail" (written even when none has it
+    // yet: a `pmx jobs set --on-failure mail` then needs nothing more than this reload).
+    write_unit(out / pmx::jobs::kFailureMailTemplate, pmx::jobs::render_failure_mail_unit(options));
 
     const fs::path wants = out / (std::string(pmx::jobs::kSchedulerTarget) + ".wants");
     for (const auto& job : loaded.jobs) {

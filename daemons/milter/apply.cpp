@@ -7,7 +7,9 @@
 #include "daemon/log.hpp"
 #include "judge.hpp"
 #include "milter_service.hpp"
+#include "notify.hpp"
 #include "record.hpp"
+#include "reinjected.hpp"
 #include "util/text.hpp"
 
 namespace pmx::milter {
@@ -68,6 +70,7 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
         return SMFIS_TEMPFAIL;
     }
     if (m.envelope.recipients.empty()) return SMFIS_ACCEPT;
+    if (auto reinjected = accept_if_reinjected(ctx, m)) return *reinjected;
 
     auto raw = m.buffer.view();
     if (!raw) {
@@ -104,6 +107,20 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
         count("quarantined");
     }
 
+    // remove_infected: the delivered copy's new body, before any recipient changes hands. If the
+    // MTA refuses it, nothing infected may go out: tempfail, whatever milter.on_internal_error says.
+    if (j.removal) {
+        if (smfi_replacebody(ctx, reinterpret_cast<unsigned char*>(j.removal->body.data()),
+                             static_cast<int>(j.removal->body.size())) != MI_SUCCESS) {
+            log::error("Failed to replace the body of message {} (did the MTA grant SMFIF_CHGBODY?)", m.envelope.queue_id);
+            count("internal_errors");
+            smfi_setreply(ctx, c("451"), c("4.3.0"), c("pmx could not remove a virus, try again later"));
+            return SMFIS_TEMPFAIL;
+        }
+        for (const auto& what : j.removal->removed)
+            smfi_addheader(ctx, c("X-PMX-Virus-Removed"), c(" " + std::string(what.substr(0, 900))));
+    }
+
     std::size_t delivered = 0;
     for (const auto& r : d.recipients) {
         if (r.outcome == Outcome::Accept && r.redirect_to.empty()) {
@@ -119,6 +136,7 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
     }
     if (delivered == 0) {
         record_message(rt, m, j, quarantine_id);
+        send_notifications(rt, m, j, quarantine_id);
         return final_without_delivery(ctx, d);
     }
 
@@ -150,6 +168,7 @@ sfsistat finish_message(SMFICTX* ctx, MessageContext& m) {
     }
     count("accepted");
     record_message(rt, m, j, quarantine_id);
+    send_notifications(rt, m, j, quarantine_id);
     return SMFIS_ACCEPT;
 }
 

@@ -19,6 +19,15 @@ namespace pmx::milter {
 
 namespace {
 
+// A header value without its folding (line breaks) and surrounding blanks: how pmx-queued
+// reads the Message-ID it binds the re-injection stamp to.
+std::string unfolded(std::string_view value) {
+    std::string out;
+    for (char ch : value)
+        if (ch != '\r' && ch != '\n') out += ch;
+    return std::string(trim(out));
+}
+
 ConnectionContext* connection(SMFICTX* ctx) { return static_cast<ConnectionContext*>(smfi_getpriv(ctx)); }
 
 std::string strip_angles(const char* a) {
@@ -60,7 +69,8 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
         log::error("The MTA does not offer the milter actions pmx needs (offered {:#x}, need {:#x})", f0, actions);
         return SMFIS_REJECT;  // libmilter: refuse the negotiation; the MTA applies milter_default_action
     }
-    *pf0 = actions;
+    // SMFIF_CHGBODY when offered (Postfix and sendmail do): the policy's remove_infected.
+    *pf0 = actions | (f0 & SMFIF_CHGBODY);
     // Ask only for the steps the policy needs, and no replies where we never answer early:
     // each round trip saved is throughput (see bench/).
     // RCPT too: the recipient cap is enforced at end of message, so the MTA never waits on us
@@ -140,6 +150,8 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
         std::string lname = ascii_lower(name ? name : "");
         ++m.header_occurrences[lname];
         if (lname == "subject" && !m.subject_raw) m.subject_raw = value ? value : "";
+        if (lname == "message-id" && m.message_id.empty()) m.message_id = unfolded(value ? value : "");
+        if (lname == "x-pmx-reinjected" && !m.reinjection_stamp) m.reinjection_stamp = value ? value : "";
         // Rebuild the header as sent: with SMFIP_HDR_LEADSPC the value keeps its leading space;
         // folded lines come with bare LF, which we store as CRLF like the rest of the message.
         std::string line = name ? name : "";
@@ -201,7 +213,7 @@ smfiDesc milter_description() {
     smfiDesc d{};
     d.xxfi_name = const_cast<char*>("pmx-milter");
     d.xxfi_version = SMFI_VERSION;
-    d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_SETSYMLIST;
+    d.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_SETSYMLIST | SMFIF_CHGBODY;
     d.xxfi_connect = on_connect;
     d.xxfi_envfrom = on_envfrom;
     d.xxfi_envrcpt = on_envrcpt;

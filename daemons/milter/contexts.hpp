@@ -23,6 +23,8 @@ struct MessageContext {
     std::size_t header_count = 0;
     std::map<std::string, int> header_occurrences;  // lowercased name → count, for removing every copy
     std::optional<std::string> subject_raw;         // first Subject value as sent, for tagging
+    std::string message_id;                         // first Message-ID value, trimmed
+    std::optional<std::string> reinjection_stamp;   // first X-PMX-Reinjected value (reinjected.hpp)
     std::size_t recipients_refused = 0;
     std::optional<std::string> internal_error;  // set when something failed before end of message
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();

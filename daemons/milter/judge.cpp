@@ -23,6 +23,8 @@ Judgement judge(const Runtime& rt, const policy::Envelope& envelope, std::string
     j.decision = policy::evaluate(*rt.policy, envelope, j.message, j.facts, lists, rt.site, {.trace = false});
     finish_spam(rt, spam, envelope, j.decision);
     apply_av_failure(rt, av, j.decision);
+    // After the verdict: parts are scanned one by one only for infected mail the policy cleans.
+    j.removal = remove_infected(rt, envelope, raw, j.message, j.facts, j.decision);
     return j;
 }
 

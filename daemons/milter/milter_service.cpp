@@ -57,6 +57,11 @@ Result<std::shared_ptr<const Runtime>> MilterService::build_runtime(config::Snap
     log::info("Spam rules: {} loaded from {} files, {} unsupported", rt->spam->rules().rule_count(),
               rt->spam->rules().files_read(), rt->spam->rules().unsupported().size());
     rt->av = av::milter_settings(*config);
+    // Without the keyring no stamp is valid: released mail is filtered again, nothing worse.
+    if (auto ring = secret::load_or_create_keyring(secret::keyring_path(*config)))
+        rt->keyring = std::make_shared<const secret::Keyring>(std::move(*ring));
+    else
+        log::warning("{}: re-injected mail will be filtered like any other", ring.error().message);
     rt->store = std::move(store);
     rt->config = std::move(config);
     return std::shared_ptr<const Runtime>(std::move(rt));

@@ -13,6 +13,7 @@
 #include "config/loader.hpp"
 #include "mail/message.hpp"
 #include "policy/engine.hpp"
+#include "secret/keyring.hpp"
 #include "spam/scanner.hpp"
 #include "store/database.hpp"
 #include "store/lists_store.hpp"
@@ -49,6 +50,8 @@ struct Runtime {
     std::shared_ptr<Store> store;
     std::shared_ptr<const spam::Scanner> spam;  // rules, Bayes and blocklists (spam_scan.hpp)
     av::MilterSettings av;  // whether and how pmx-avd scans each message (av_scan.hpp)
+    // Checks the stamp on mail pmx-queued re-injects (reinjected.hpp); null: none can pass.
+    std::shared_ptr<const secret::Keyring> keyring;
 };
 
 }  // namespace pmx::milter

@@ -20,5 +20,6 @@ void add_spam_keys(std::vector<KeySpec>& keys);     // spam.*: rules and the sco
 void add_bayes_keys(std::vector<KeySpec>& keys);    // bayes.*
 void add_dnsbl_keys(std::vector<KeySpec>& keys);    // dnsbl.*
 void add_jobs_keys(std::vector<KeySpec>& keys);     // scheduler.*, jobs.*
+void add_digest_keys(std::vector<KeySpec>& keys);   // digest.*
 
 }  // namespace pmx::config

@@ -41,6 +41,16 @@ void add_av_keys(std::vector<KeySpec>& keys) {
         {.name = "av.on_failure", .type = Type::Enum, .default_value = std::string("tempfail"),
          .choices = {"tempfail", "accept", "reject"}, .services = {"milter"},
          .doc = "Verdict when pmx-avd is down, too slow or has no signatures (accept passes mail unscanned)"},
+        // The policy's remove_infected and notify actions.
+        {.name = "av.remove_fallback", .type = Type::Enum, .default_value = std::string("quarantine"),
+         .choices = {"quarantine", "reject"}, .services = {"milter"},
+         .doc = "What remove_infected does with a recipient's copy when the infected part cannot be cut out"},
+        {.name = "av.notify_admin", .type = Type::String, .default_value = std::string(""),
+         .services = {"milter"},
+         .doc = "Address of the policy's notify:admin notices (empty: none are sent)"},
+        {.name = "av.notify_from", .type = Type::String, .default_value = std::string(""),
+         .services = {"milter"},
+         .doc = "Envelope sender and From of notices (empty: the null sender, From postmaster@ the node name)"},
     });
 }
 

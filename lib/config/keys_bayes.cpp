@@ -26,6 +26,16 @@ void add_bayes_keys(std::vector<KeySpec>& keys) {
         {.name = "bayes.auto_learn_ham_score", .type = Type::String, .default_value = std::string("0.1"),
          .services = {"milter"},
          .doc = "Score (without Bayes) below which a message is learned as ham: a number"},
+        {.name = "bayes.score_scale", .type = Type::Enum, .default_value = std::string("pmx"),
+         .choices = {"pmx", "spamassassin"}, .services = {"milter"},
+         .doc = "How the Bayes probability becomes points: pmx's scale (bayes.spam_points, bayes.ham_points) "
+                "or the BAYES_* rules' scores of the rule files"},
+        {.name = "bayes.spam_points", .type = Type::String, .default_value = std::string("5"),
+         .services = {"milter"},
+         .doc = "Points of a Bayes probability of 99% or more on pmx's scale (fewer below): a number, 0 to 100"},
+        {.name = "bayes.ham_points", .type = Type::String, .default_value = std::string("-2"),
+         .services = {"milter"},
+         .doc = "Points of a Bayes probability of 1% or less on pmx's scale (fewer above): a number, -100 to 0"},
         {.name = "bayes.token_max_age_days", .type = Type::Integer, .default_value = std::int64_t{180},
          .min = 1, .max = 36500, .services = {"milter"},  // the milter owns the tokens; the job (CLI) expires them
          .doc = "Tokens not learned for this many days are removed by pmx spam expire-tokens"},

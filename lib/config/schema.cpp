@@ -24,6 +24,7 @@ const std::vector<KeySpec>& table() {
         add_bayes_keys(all);
         add_dnsbl_keys(all);
         add_jobs_keys(all);
+        add_digest_keys(all);
         return all;
     }();
     return keys;

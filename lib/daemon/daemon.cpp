@@ -171,6 +171,8 @@ std::filesystem::path Daemon::runtime_path(const std::string& configured) {
     return std::filesystem::path(base) / p;
 }
 
+sd_bus* Daemon::bus() const { return bus_ ? bus_->bus.get() : nullptr; }
+
 void Daemon::notify_status() const {
     if (!service_) return;
     sd_notifyf(0, "STATUS=%s", service_->status_text().c_str());

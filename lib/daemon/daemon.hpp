@@ -3,6 +3,7 @@
 // A daemon's main() is a few lines: run_daemon(<service id>, argc, argv, <factory>).
 #pragma once
 
+#include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
 #include <atomic>
@@ -78,6 +79,10 @@ public:
 
     // Refreshes STATUS= for systemctl status; call when the service's state changes.
     void notify_status() const;
+
+    // The bus connection that owns the daemon's name, for a service that adds an interface of
+    // its own to /org/pmx/Daemon1 (pmx-queued's org.pmx.QueueRunner1). Valid from start() on.
+    sd_bus* bus() const;
 
 private:
     friend int run_daemon(std::string_view, int, char**, std::function<std::unique_ptr<Service>()>);

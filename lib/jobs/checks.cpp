@@ -159,6 +159,7 @@ std::vector<std::string> split_command(std::string_view text, std::string* error
 
 std::string service_unit(std::string_view job) { return fmt::format("pmx-job-{}.service", job); }
 std::string timer_unit(std::string_view job) { return fmt::format("pmx-job-{}.timer", job); }
+std::string failure_mail_unit(std::string_view job) { return fmt::format("pmx-failure-mail@{}.service", job); }
 
 std::string job_of_unit(std::string_view unit) {
     constexpr std::string_view prefix = "pmx-job-";

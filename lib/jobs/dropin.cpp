@@ -46,6 +46,7 @@ Result<std::string> apply_edit(const std::string& current_text, const Edit& e) {
         }
         if (e.persistent) t.insert_or_assign("persistent", *e.persistent);
         if (e.timeout) t.insert_or_assign("timeout", *e.timeout);
+        if (e.on_failure) t.insert_or_assign("on_failure", *e.on_failure);
     }
     if (jobs.empty()) doc.erase("job");
     std::ostringstream out;

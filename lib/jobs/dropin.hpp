@@ -20,6 +20,7 @@ struct Edit {
     std::optional<std::string> randomized_delay;  // "" removes the key
     std::optional<bool> persistent;
     std::optional<std::string> timeout;
+    std::optional<std::string> on_failure;  // "log" | "mail"
 };
 
 // The drop-in's new text: current_text (empty: no file yet) with the edit applied, keys of

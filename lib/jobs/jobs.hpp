@@ -23,7 +23,7 @@ struct Job {
     std::string randomized_delay;      // systemd time span; "": none
     bool persistent = false;           // catch up a run missed while the machine was down
     std::string timeout = "1h";        // systemd time span or "infinity"
-    std::string on_failure = "log";
+    std::string on_failure = "log";    // "log" | "mail": also mail jobs.failure_mail_to (OnFailure=)
     std::vector<std::string> files;    // files that set a key of this job, in merge order
 };
 
@@ -76,6 +76,10 @@ std::vector<std::string> split_command(std::string_view text, std::string* error
 std::string service_unit(std::string_view job);  // pmx-job-NAME.service
 std::string timer_unit(std::string_view job);    // pmx-job-NAME.timer
 inline constexpr const char* kSchedulerTarget = "pmx-scheduler.target";
+// The template the generator writes for failure mails, and its instance for one job
+// (OnFailure= of a job with on_failure = "mail"): runs `pmx jobs notify-failure NAME`.
+inline constexpr const char* kFailureMailTemplate = "pmx-failure-mail@.service";
+std::string failure_mail_unit(std::string_view job);  // pmx-failure-mail@NAME.service
 // NAME from pmx-job-NAME.service / .timer; "" when it is not a job unit.
 std::string job_of_unit(std::string_view unit);
 

@@ -115,10 +115,11 @@ std::string apply_key(Draft& d, std::string_view key, const toml::node& node) {
     if (key == "on_failure") {
         auto s = node.as_string();
         if (!s) return expect("a string");
-        if (s->get() == "log") { j.on_failure = "log"; return ""; }
-        if (s->get() == "mail")
-            return "\"mail\" needs pmx-queued's delivery, which is not built yet; only \"log\" is supported";
-        return fmt::format("\"{}\": expected \"log\"", s->get());
+        if (s->get() == "log" || s->get() == "mail") {
+            j.on_failure = s->get();
+            return "";
+        }
+        return fmt::format("\"{}\": expected \"log\" or \"mail\"", s->get());
     }
     return "unknown key";
 }

@@ -26,6 +26,10 @@ struct JobUnits {
 
 JobUnits render_units(const Job& job, const RenderOptions& options);
 
+// Text of pmx-failure-mail@.service (kFailureMailTemplate): `pmx jobs notify-failure %i`, the
+// OnFailure= unit of jobs with on_failure = "mail".
+std::string render_failure_mail_unit(const RenderOptions& options);
+
 // ExecStart= words: quoted when needed, '%' and '$' escaped (systemd expands both).
 std::string exec_line(const std::vector<std::string>& argv);
 

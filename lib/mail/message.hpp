@@ -16,6 +16,9 @@ struct Header {
     std::string value;  // decoded: RFC 2047 encoded words to UTF-8
 };
 
+// The first header of that name (ASCII case-insensitive), nullptr when none.
+const Header* find_header(const std::vector<Header>& headers, std::string_view name);
+
 struct Part {
     std::string content_type;         // lowercased "type/subtype"; "text/plain" when absent
     std::string charset;              // lowercased; "" when none (a text/* leaf without one gets the default "us-ascii")

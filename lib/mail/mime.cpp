@@ -63,22 +63,7 @@ struct Entity {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
-}
 
-const Header* find_header(const std::vector<Header>& hs, std::string_view name) {
-    for (const auto& h : hs)
-        if (iequals(h.name, name)) return &h;
-    return nullptr;
-}
 
 bool valid_type(std::string_view t) {
     auto slash = t.find('/');

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/text.hpp"
+
 namespace pmx::policy {
 
 namespace {
@@ -37,12 +39,7 @@ Result<void> check_chars(std::string_view text) {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
+bool iequals(std::string_view a, std::string_view b) { return ascii_iequals(a, b); }
 
 std::string to_lower(std::string_view s) {
     std::string out(s);

@@ -9,6 +9,12 @@ bool Decision::any_quarantine() const {
                        [](const RecipientDecision& r) { return !r.quarantine_reason.empty(); });
 }
 
+bool Decision::remove_infected() const {
+    return std::any_of(recipients.begin(), recipients.end(), [](const RecipientDecision& r) {
+        return r.outcome == Outcome::Accept && r.remove_infected;
+    });
+}
+
 bool Decision::copies_differ() const {
     const RecipientDecision* first = nullptr;
     for (const auto& r : recipients) {

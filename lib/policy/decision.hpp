@@ -63,6 +63,10 @@ struct RecipientDecision {
     // see Decision::copies_differ().
     std::vector<HeaderEdit> header_edits{};
     std::string subject_tag = "";
+    // remove_infected: deliver this recipient's copy without its infected parts, a note in each
+    // one's place. The delivered body is one for all delivered recipients: when any of them asks
+    // for it, every delivered copy loses the infected parts (Decision::remove_infected()).
+    bool remove_infected = false;
 };
 
 struct TraceLine {
@@ -74,9 +78,21 @@ struct TraceLine {
 };
 
 struct Notification {
-    std::string to;        // address
+    std::string to;        // address; "" when to_admin
     std::string template_name;
     std::string recipient; // whom it is about
+    bool to_admin = false; // notify:admin, the address the milter's configuration names
+    std::string rule = ""; // the rule that asked for it
+};
+
+// The note that replaces an infected part (remove_infected): the rule's text with the
+// message's placeholders already expanded; FileName and VirusName are filled per removed part
+// (its file name, the signatures found in it).
+struct NoteSegment {
+    enum class Kind : std::uint8_t { Text, FileName, VirusName };
+    Kind kind = Kind::Text;
+    std::string text;
+    bool operator==(const NoteSegment&) const = default;
 };
 
 struct Decision {
@@ -85,8 +101,11 @@ struct Decision {
     std::string subject_tag;                    // prepended to Subject of the delivered copy, "" = none
     std::vector<std::string> add_recipients;    // copy_to: extra recipients of the delivered copy
     std::vector<Notification> notifications;
+    std::vector<NoteSegment> removal_note;      // the first remove_infected action's note
     std::vector<TraceLine> trace;
     bool any_quarantine() const;
+    // A delivered recipient (Outcome::Accept) asked for remove_infected.
+    bool remove_infected() const;
     // True when delivered recipients (Outcome::Accept) got different header edits or subject tags,
     // e.g. one recipient's allow list skipped the spam tag the others got. header_edits and
     // subject_tag above are then the union (first-seen order); a milter that wants each copy exact

@@ -64,6 +64,7 @@ private:
     void apply(const Rule& r, std::size_t i);  // a matched rule's actions for recipient i
     void apply_once(const Rule& r);            // actions done once per matched message-wide rule
     std::string expand(const TextTemplate& t, const Rule& r, std::string_view recipient, bool smtp);
+    std::vector<NoteSegment> removal_note(const TextTemplate& t, const Rule& r, std::string_view recipient);
     const std::string& spam_score_text();
     const std::string& spam_rules_text();
     const std::string& virus_text();
@@ -519,7 +520,23 @@ std::string Evaluator::expand(const TextTemplate& t, const Rule& r, std::string_
             case Placeholder::Rule: append_clean(out, r.name, smtp); break;
             case Placeholder::ClientIp: append_clean(out, env_.client_ip, smtp); break;
             case Placeholder::QueueId: append_clean(out, env_.queue_id, smtp); break;
+            case Placeholder::Filename: break;  // remove_infected's note only (removal_note)
         }
+    }
+    return out;
+}
+
+// The note keeps {filename} and {virus_name} open: the milter fills them per removed part.
+std::vector<NoteSegment> Evaluator::removal_note(const TextTemplate& t, const Rule& r, std::string_view recipient) {
+    std::vector<NoteSegment> out;
+    auto text = [&]() -> std::string& {
+        if (out.empty() || out.back().kind != NoteSegment::Kind::Text) out.push_back({NoteSegment::Kind::Text, ""});
+        return out.back().text;
+    };
+    for (const auto& s : t.segments) {
+        if (s.kind == Placeholder::Filename) out.push_back({NoteSegment::Kind::FileName, ""});
+        else if (s.kind == Placeholder::VirusName) out.push_back({NoteSegment::Kind::VirusName, ""});
+        else text() += expand(TextTemplate{{s}}, r, recipient, false);
     }
     return out;
 }
@@ -534,9 +551,11 @@ void Evaluator::apply_once(const Rule& r) {
             for (const auto& addr : a.addresses) add_unique(d_.add_recipients, addr);
         } else if (a.kind == ActKind::Notify && a.notify != NotifyTarget::Recipient) {
             if (a.notify == NotifyTarget::Sender) {
-                if (!env_.sender.empty()) d_.notifications.push_back({env_.sender, a.template_name, ""});
+                if (!env_.sender.empty()) d_.notifications.push_back({env_.sender, a.template_name, "", false, r.name});
+            } else if (a.notify == NotifyTarget::Admin) {
+                d_.notifications.push_back({"", a.template_name, "", true, r.name});
             } else {
-                d_.notifications.push_back({a.addresses.front(), a.template_name, ""});
+                d_.notifications.push_back({a.addresses.front(), a.template_name, "", false, r.name});
             }
         }
     }
@@ -565,15 +584,22 @@ void Evaluator::apply(const Rule& r, std::size_t i) {
                 if (rd.quarantine_reason.empty()) rd.quarantine_reason = expand(a.text, r, rcpt, false);
                 break;
             case ActKind::Notify:
-                if (a.notify == NotifyTarget::Recipient) d_.notifications.push_back({rcpt, a.template_name, rcpt});
+                if (a.notify == NotifyTarget::Recipient) d_.notifications.push_back({rcpt, a.template_name, rcpt, false, r.name});
                 else if (r.per_recipient) {
                     // Message-wide rules notify once (apply_once); per-recipient ones once per recipient.
                     if (a.notify == NotifyTarget::Sender) {
-                        if (!env_.sender.empty()) d_.notifications.push_back({env_.sender, a.template_name, rcpt});
+                        if (!env_.sender.empty())
+                            d_.notifications.push_back({env_.sender, a.template_name, rcpt, false, r.name});
+                    } else if (a.notify == NotifyTarget::Admin) {
+                        d_.notifications.push_back({"", a.template_name, rcpt, true, r.name});
                     } else {
-                        d_.notifications.push_back({a.addresses.front(), a.template_name, rcpt});
+                        d_.notifications.push_back({a.addresses.front(), a.template_name, rcpt, false, r.name});
                     }
                 }
+                break;
+            case ActKind::RemoveInfected:
+                rd.remove_infected = true;
+                if (d_.removal_note.empty()) d_.removal_note = removal_note(a.text, r, rcpt);
                 break;
             case ActKind::CopyTo:
                 if (r.per_recipient)

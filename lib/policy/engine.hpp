@@ -14,7 +14,8 @@
 //
 // Rules run top to bottom. For each recipient, the first rule with a final action (accept,
 // quarantine, reject, tempfail, discard, redirect) decides; other actions (add_header,
-// replace_header, remove_header, tag_subject, quarantine_copy, copy_to, notify) add up on the way.
+// replace_header, remove_header, tag_subject, quarantine_copy, copy_to, notify, remove_infected)
+// add up on the way.
 // A recipient no rule decides is accepted.
 #pragma once
 

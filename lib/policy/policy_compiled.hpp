@@ -13,7 +13,8 @@
 namespace pmx::policy {
 
 // A text with {placeholders}, split once at load time.
-enum class Placeholder : std::uint8_t { Literal, Sender, Recipient, SpamScore, SpamRules, VirusName, Rule, ClientIp, QueueId };
+// Filename: remove_infected's note only (the removed part's file name).
+enum class Placeholder : std::uint8_t { Literal, Sender, Recipient, SpamScore, SpamRules, VirusName, Rule, ClientIp, QueueId, Filename };
 
 struct TextTemplate {
     struct Segment {
@@ -102,18 +103,19 @@ enum class ActKind : std::uint8_t {
     QuarantineCopy,
     CopyTo,
     Notify,
+    RemoveInfected,
 };
 
 inline bool is_final(ActKind k) { return k <= ActKind::Redirect; }
 
-enum class NotifyTarget : std::uint8_t { Address, Sender, Recipient };
+enum class NotifyTarget : std::uint8_t { Address, Sender, Recipient, Admin };
 
 struct Action {
     ActKind kind = ActKind::Accept;
     std::string written;  // as written in then = [...], for traces
     std::uint32_t line = 0, column = 0;
     std::string code, xcode;            // Reject, Tempfail: "550", "5.7.1"
-    TextTemplate text;                  // reply text, quarantine reason, header value, subject tag
+    TextTemplate text;                  // reply text, quarantine reason, header value, subject tag, removal note
     std::string header_name;            // *Header
     std::vector<std::string> addresses; // Redirect, CopyTo, Notify (Address)
     NotifyTarget notify = NotifyTarget::Address;

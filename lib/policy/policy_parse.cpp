@@ -75,10 +75,10 @@ constexpr std::array act_specs{
     ActSpec{"add_header", ActKind::AddHeader},   ActSpec{"replace_header", ActKind::ReplaceHeader},
     ActSpec{"remove_header", ActKind::RemoveHeader}, ActSpec{"tag_subject", ActKind::TagSubject},
     ActSpec{"quarantine_copy", ActKind::QuarantineCopy}, ActSpec{"copy_to", ActKind::CopyTo},
-    ActSpec{"notify", ActKind::Notify},
+    ActSpec{"notify", ActKind::Notify},          ActSpec{"remove_infected", ActKind::RemoveInfected},
 };
 
-constexpr std::array<std::pair<std::string_view, Placeholder>, 8> placeholders{{
+constexpr std::array<std::pair<std::string_view, Placeholder>, 9> placeholders{{
     {"sender", Placeholder::Sender},
     {"recipient", Placeholder::Recipient},
     {"spam_score", Placeholder::SpamScore},
@@ -87,7 +87,12 @@ constexpr std::array<std::pair<std::string_view, Placeholder>, 8> placeholders{{
     {"rule", Placeholder::Rule},
     {"client_ip", Placeholder::ClientIp},
     {"queue_id", Placeholder::QueueId},
+    {"filename", Placeholder::Filename},  // remove_infected only
 }};
+
+// The note put in place of a removed infected part when the rule gives none.
+constexpr std::string_view default_removal_note =
+    "The attachment {filename} was removed from this message by the mail gateway: it contained {virus_name}.";
 
 constexpr std::array<std::string_view, 5> rule_keys{"name", "when", "then", "for", "enabled"};
 constexpr std::array<std::string_view, 6> list_choices{"allow",        "block",        "global-allow",
@@ -553,6 +558,10 @@ std::optional<TextTemplate> Compiler::compile_template(std::string_view text, co
             error(at, fmt::format("{}: unknown placeholder \"{{{}}}\"{}", what, name, did_you_mean(hint, "{", "}")));
             return std::nullopt;
         }
+        if (it->second == Placeholder::Filename && what != "remove_infected") {
+            error(at, fmt::format("{}: \"{{filename}}\" is only known in remove_infected's note", what));
+            return std::nullopt;
+        }
         flush();
         t.segments.push_back({it->second, {}});
         i = close;
@@ -748,18 +757,37 @@ std::optional<Action> Compiler::compile_action(const toml::node& node) {
             auto who = arg.substr(0, sp);
             auto tmpl = sp == std::string_view::npos ? std::string_view{} : arg.substr(sp + 1);
             while (!tmpl.empty() && tmpl.front() == ' ') tmpl.remove_prefix(1);
-            if (who == "recipient") a.notify = NotifyTarget::Recipient;
+            if (who == "recipient" || who == "recipients") a.notify = NotifyTarget::Recipient;
             else if (who == "sender") a.notify = NotifyTarget::Sender;
+            else if (who == "admin") a.notify = NotifyTarget::Admin;  // av.notify_admin
             else if (plausible_address(who)) a.addresses.emplace_back(who);
             else {
-                error(at, fmt::format("notify: \"{}\" is not an address, \"sender\" or \"recipient\"", who));
+                auto hint = closest(who, std::array<std::string_view, 3>{"sender", "recipient", "admin"},
+                                    [](auto x) { return x; });
+                error(at, fmt::format("notify: \"{}\" is not an address, \"sender\", \"recipient\" or \"admin\"{}", who,
+                                      did_you_mean(hint)));
                 return std::nullopt;
             }
             if (tmpl.find(' ') != std::string_view::npos) {
                 error(at, fmt::format("notify: the template name \"{}\" has a space", tmpl));
                 return std::nullopt;
             }
+            if (!tmpl.empty() && !std::all_of(tmpl.begin(), tmpl.end(), [](char ch) {
+                    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                           ch == '-' || ch == '_';
+                })) {
+                // It names a file (notify/TEMPLATE.txt): no paths.
+                error(at, fmt::format("notify: the template name \"{}\" may hold only letters, digits, \"-\" and \"_\"",
+                                      tmpl));
+                return std::nullopt;
+            }
             a.template_name = tmpl.empty() ? "policy" : std::string(tmpl);
+            break;
+        }
+        case ActKind::RemoveInfected: {
+            auto t = compile_template(has_arg && !arg.empty() ? arg : default_removal_note, at, name);
+            if (!t) return std::nullopt;
+            a.text = std::move(*t);
             break;
         }
     }

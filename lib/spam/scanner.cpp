@@ -88,6 +88,7 @@ Report Scanner::scan(const ScanInput& in) const {
                             .uris = &uris};
     for (const auto& h : listed) check.external_hits.insert(h.name);
     report.hits = rules_->check(check);
+    bayes::score_hits(report.hits, report.bayes_probability, bayes_);
 
     // A blocklist hit that a rule of the same name already scored (check_rbl rules of the rule
     // files) counts once, with the rule's score: the rule files are the admin's word.

@@ -3,8 +3,9 @@
 // Order of work for one message: URIs are extracted once; the DNS blocklist lookups (client IP
 // and URI hosts) go out first, all at once; Bayes reads its tokens from the store; the rules run
 // last, seeing the Bayes probability (BAYES_* rules) and the names of the blocklist hits (meta
-// rules and check_rbl-style rules of the rule files). The score is the sum of the rule hits plus
-// the blocklist hits no rule already counted.
+// rules and check_rbl-style rules of the rule files); with bayes.score_scale = "pmx" the BAYES_*
+// band hit then carries pmx's points (bayes::score_hits). The score is the sum of the rule hits
+// plus the blocklist hits no rule already counted.
 //
 // A Scanner is built from one config snapshot and is immutable: many milter threads scan with it
 // at once. A reload builds a new one (rules compiled again) and keeps the blocklist cache.

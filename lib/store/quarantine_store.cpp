@@ -15,6 +15,7 @@
 #include <set>
 
 #include "store/list_match.hpp"
+#include "store/quarantine_rows.hpp"
 
 namespace pmx::store {
 
@@ -203,7 +204,11 @@ Result<std::int64_t> quarantine_with(Database& db, const fs::path& dir, std::uin
     return index_file(db, dir, stored->first, stored->second, time_us, size, meta);
 }
 
-QuarantinedMessage read_row(const Statement& s, const fs::path& dir) {
+}  // namespace
+
+namespace detail {
+
+QuarantinedMessage read_quarantine_row(const Statement& s, const fs::path& dir) {
     QuarantinedMessage m;
     m.id = s.int64(0);
     m.meta.time_us = s.int64(1);
@@ -221,27 +226,31 @@ QuarantinedMessage read_row(const Statement& s, const fs::path& dir) {
     return m;
 }
 
-constexpr std::string_view columns =
-    "q.id, q.time_us, q.file, q.size, q.queue_id, q.client_ip, q.sender, q.subject, q.reason, q.score, q.node, q.rule";
-
 Result<void> load_recipients(Database& db, std::vector<QuarantinedMessage>& messages) {
     if (messages.empty()) return {};
-    auto stmt = db.prepare("SELECT recipient FROM quarantine_recipient WHERE message_id = ? ORDER BY recipient");
+    auto stmt = db.cached(
+        "SELECT recipient, released_us, released_by, released_to FROM quarantine_recipient WHERE message_id = ? "
+        "ORDER BY recipient");
     if (!stmt) return stmt.error();
     for (auto& m : messages) {
-        stmt->reset();
-        stmt->bind(1, m.id);
+        (*stmt)->reset();
+        (*stmt)->bind(1, m.id);
         for (;;) {
-            auto row = stmt->step();
+            auto row = (*stmt)->step();
             if (!row) return row.error();
             if (!*row) break;
-            m.meta.recipients.push_back(stmt->text(0));
+            m.meta.recipients.push_back((*stmt)->text(0));
+            m.states.push_back({(*stmt)->text(0), (*stmt)->optional_int64(1), (*stmt)->text(2), (*stmt)->text(3)});
         }
     }
     return {};
 }
 
-}  // namespace
+}  // namespace detail
+
+bool QuarantinedMessage::held() const {
+    return std::any_of(states.begin(), states.end(), [](const RecipientState& r) { return !r.released_us; });
+}
 
 Result<std::int64_t> quarantine(Database& db, const fs::path& dir, std::string_view message, const QuarantineMeta& meta) {
     return quarantine_with(db, dir, message.size(), meta,
@@ -254,76 +263,46 @@ Result<std::int64_t> quarantine(Database& db, const fs::path& dir, MessageFd mes
                            [&](int fd, const fs::path& p) { return copy_fd(message.fd, message.size, fd, p); });
 }
 
-Result<std::vector<QuarantinedMessage>> search_quarantine(Database& db, const fs::path& dir, const QuarantineFilter& f) {
-    std::string sql = fmt::format("SELECT {} FROM quarantine q WHERE 1 = 1", columns);
-    if (!f.sender.empty()) sql += " AND lower(q.sender) LIKE ? ESCAPE '\\'";
-    if (!f.recipient.empty())
-        sql += " AND EXISTS (SELECT 1 FROM quarantine_recipient r WHERE r.message_id = q.id"
-               " AND lower(r.recipient) LIKE ? ESCAPE '\\')";
-    if (!f.subject.empty()) sql += " AND lower(q.subject) LIKE ? ESCAPE '\\'";
-    if (!f.reason.empty()) sql += " AND lower(q.reason) = lower(?)";
-    if (f.since_us) sql += " AND q.time_us >= ?";
-    if (f.until_us) sql += " AND q.time_us < ?";
-    sql += " ORDER BY q.time_us DESC, q.id DESC LIMIT ? OFFSET ?";
-
-    auto stmt = db.prepare(sql);
-    if (!stmt) return stmt.error();
-    int i = 1;
-    if (!f.sender.empty()) stmt->bind(i++, like_substring(f.sender));
-    if (!f.recipient.empty()) stmt->bind(i++, like_substring(f.recipient));
-    if (!f.subject.empty()) stmt->bind(i++, like_substring(f.subject));
-    if (!f.reason.empty()) stmt->bind(i++, f.reason);
-    if (f.since_us) stmt->bind(i++, *f.since_us);
-    if (f.until_us) stmt->bind(i++, *f.until_us);
-    stmt->bind(i, f.limit > 0 ? f.limit : 50).bind(i + 1, std::max(f.offset, 0));
-
-    std::vector<QuarantinedMessage> out;
-    for (;;) {
-        auto row = stmt->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(read_row(*stmt, dir));
-    }
-    if (auto r = load_recipients(db, out); !r) return r.error();
-    return out;
-}
-
 Result<std::optional<QuarantinedMessage>> find_quarantined(Database& db, const fs::path& dir, std::int64_t id) {
-    auto stmt = db.prepare(fmt::format("SELECT {} FROM quarantine q WHERE q.id = ?", columns));
+    auto stmt = db.prepare(fmt::format("SELECT {} FROM quarantine q WHERE q.id = ?", detail::quarantine_columns));
     if (!stmt) return stmt.error();
     stmt->bind(1, id);
     auto row = stmt->step();
     if (!row) return row.error();
     if (!*row) return std::optional<QuarantinedMessage>();
-    std::vector<QuarantinedMessage> one{read_row(*stmt, dir)};
+    std::vector<QuarantinedMessage> one{detail::read_quarantine_row(*stmt, dir)};
     stmt->reset();
-    if (auto r = load_recipients(db, one); !r) return r.error();
+    if (auto r = detail::load_recipients(db, one); !r) return r.error();
     return std::optional<QuarantinedMessage>(std::move(one.front()));
 }
 
-Result<bool> delete_quarantined(Database& db, const fs::path& dir, std::int64_t id) {
-    std::string file;
-    {
-        auto txn = db.transaction();
-        if (!txn) return txn.error();
-        auto sel = db.prepare("SELECT file FROM quarantine WHERE id = ?");
-        if (!sel) return sel.error();
-        sel->bind(1, id);
-        auto row = sel->step();
-        if (!row) return row.error();
-        if (!*row) return false;
-        file = sel->text(0);
-        sel->reset();
-        auto del = db.prepare("DELETE FROM quarantine WHERE id = ?");  // recipients go with it (ON DELETE CASCADE)
-        if (!del) return del.error();
-        del->bind(1, id);
-        if (auto r = del->run(); !r) return r.error();
-        if (auto r = txn->commit(); !r) return r.error();
-    }
-    // The row is gone first: a failure here leaves a stray file for expiry, never a row without its file.
+Result<std::optional<std::string>> delete_quarantine_rows(Database& db, std::int64_t id) {
+    auto txn = db.transaction();
+    if (!txn) return txn.error();
+    auto del = db.cached("DELETE FROM quarantine WHERE id = ? RETURNING file");  // recipients: ON DELETE CASCADE
+    if (!del) return del.error();
+    (*del)->bind(1, id);
+    auto row = (*del)->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<std::string>();
+    std::string file = (*del)->text(0);
+    if (auto r = (*del)->run(); !r) return r.error();
+    if (auto r = txn->commit(); !r) return r.error();
+    return std::optional<std::string>(std::move(file));
+}
+
+Result<void> remove_quarantine_file(const fs::path& dir, const std::string& file) {
     auto path = dir / file;
     if (::unlink(path.c_str()) < 0 && errno != ENOENT)
         return Error{fmt::format("Failed to delete quarantined message file {}: {}", path.string(), std::strerror(errno))};
+    return {};
+}
+
+Result<bool> delete_quarantined(Database& db, const fs::path& dir, std::int64_t id) {
+    auto file = delete_quarantine_rows(db, id);
+    if (!file) return file.error();
+    if (!*file) return false;
+    if (auto r = remove_quarantine_file(dir, **file); !r) return r.error();
     return true;
 }
 

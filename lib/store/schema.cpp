@@ -164,10 +164,70 @@ CREATE TRIGGER ipblock_deleted AFTER DELETE ON ipblock
     BEGIN UPDATE ipblock_version SET version = version + 1 WHERE id = 1; END;
 )sql";
 
+// Quarantine actions: per-recipient release state, the audit log of every action (rows
+// outlive the messages they name: no foreign key), full-text search on subject and sender
+// (FTS5 over the quarantine table itself, kept in step by triggers), score range searches.
+constexpr std::string_view v4 = R"sql(
+ALTER TABLE quarantine_recipient ADD COLUMN released_us BIGINT;                    -- NULL: still held
+ALTER TABLE quarantine_recipient ADD COLUMN released_by TEXT NOT NULL DEFAULT '';  -- who released it
+ALTER TABLE quarantine_recipient ADD COLUMN released_to TEXT NOT NULL DEFAULT '';  -- '' = the recipient itself
+
+CREATE TABLE quarantine_audit (
+    id         INTEGER PRIMARY KEY,
+    time_us    BIGINT NOT NULL,
+    actor      TEXT   NOT NULL,             -- "root", "alice", "digest-link:bob@example.com", ...
+    action     TEXT   NOT NULL,             -- release | forward | delete | export | expire | sweep
+    message_id BIGINT,                      -- the quarantine id, NULL when none (sweep)
+    detail     TEXT   NOT NULL DEFAULT ''
+);
+CREATE INDEX quarantine_audit_time ON quarantine_audit (time_us);
+CREATE INDEX quarantine_audit_message ON quarantine_audit (message_id) WHERE message_id IS NOT NULL;
+
+CREATE INDEX quarantine_score ON quarantine (score) WHERE score IS NOT NULL;
+
+CREATE VIRTUAL TABLE quarantine_fts USING fts5 (
+    subject, sender, content = 'quarantine', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO quarantine_fts (quarantine_fts) VALUES ('rebuild');
+CREATE TRIGGER quarantine_fts_inserted AFTER INSERT ON quarantine BEGIN
+    INSERT INTO quarantine_fts (rowid, subject, sender) VALUES (new.id, new.subject, new.sender);
+END;
+CREATE TRIGGER quarantine_fts_deleted AFTER DELETE ON quarantine BEGIN
+    INSERT INTO quarantine_fts (quarantine_fts, rowid, subject, sender) VALUES ('delete', old.id, old.subject, old.sender);
+END;
+CREATE TRIGGER quarantine_fts_updated AFTER UPDATE OF subject, sender ON quarantine BEGIN
+    INSERT INTO quarantine_fts (quarantine_fts, rowid, subject, sender) VALUES ('delete', old.id, old.subject, old.sender);
+    INSERT INTO quarantine_fts (rowid, subject, sender) VALUES (new.id, new.subject, new.sender);
+END;
+)sql";
+
+// Digests (lib/digest, lib/store/digest_store.hpp): per recipient, when the last digest went
+// out and whether they want digests at all; and which held entries a digest listed already,
+// so the next one lists only what is new. digest_listed.recipient is written exactly as in
+// quarantine_recipient (the join is exact); digest_recipient.recipient is lowercased.
+constexpr std::string_view v5 = R"sql(
+CREATE TABLE digest_recipient (
+    recipient      TEXT    PRIMARY KEY,
+    last_digest_us BIGINT  NOT NULL DEFAULT 0,  -- 0: never sent one
+    last_entries   BIGINT  NOT NULL DEFAULT 0,  -- entries listed in it
+    opted_out      INTEGER NOT NULL DEFAULT 0 CHECK (opted_out IN (0, 1)),
+    changed_us     BIGINT  NOT NULL DEFAULT 0   -- when opted_out last changed
+);
+
+CREATE TABLE digest_listed (
+    message_id BIGINT NOT NULL REFERENCES quarantine (id) ON DELETE CASCADE,
+    recipient  TEXT   NOT NULL,
+    digest_us  BIGINT NOT NULL,
+    PRIMARY KEY (message_id, recipient)
+);
+)sql";
+
 constexpr Migration all[] = {
     {1, "quarantine index, message log, allow/block lists", v1},
     {2, "Bayes tokens, learned-message counts and seen messages", v2},
     {3, "IP Blocker: manual and dynamic blocks, block log", v3},
+    {4, "quarantine release state, audit log, full-text search, score index", v4},
+    {5, "digests: per-recipient state and opt-out, entries listed", v5},
 };
 
 }  // namespace

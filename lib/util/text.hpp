@@ -14,6 +14,15 @@ inline std::string ascii_lower(std::string_view s) {
     return out;
 }
 
+// Equal but for ASCII case: header names, domains, keywords.
+inline bool ascii_iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    auto low = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (low(a[i]) != low(b[i])) return false;
+    return true;
+}
+
 // Without leading blanks and trailing blanks or line ends.
 inline std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

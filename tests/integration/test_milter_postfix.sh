@@ -91,6 +91,20 @@ run 0 pmx --user quarantine list --sender eve@evil.test --json
 [ "$(json_get 'j[0]["reason"]')" = "block-listed" ] || fail "block-listed message not quarantined: $out"
 ok "a block-list entry added with pmx list takes effect within a second (no restart): quarantined"
 
+# Only pmx-queued's signed stamp lets mail skip the filters: a made-up one (or a real one copied
+# onto other mail) is removed and the message is judged like any other.
+run 0 pmx --user secret list --json
+[ "$(json_get 'len(j)')" -ge 1 ] || fail "pmx-milter did not create the keyring"
+out=$(SWAKS_EXTRA="--header-X-Marker m-forged --header-X-PMX-Reinjected k.1.YQ.YQ" send eve@evil.test bob@example.test) || true
+pfx_wait_queue_empty "$pfx" 20
+sink_has "m-forged" && fail "a message with a forged re-injection stamp skipped the filters"
+out=$(SWAKS_EXTRA="--header-X-Marker m-forged2 --header-X-PMX-Reinjected k.1.YQ.YQ" send alice@example.test bob@example.test) || true
+pfx_wait_queue_empty "$pfx" 20
+f=$(grep -rlF "m-forged2" "$pfx/sink" | head -1)
+[ -n "$f" ] || fail "a message with a forged stamp from an allowed sender was not delivered"
+grep -qi "^X-PMX-Reinjected" "$f" && fail "the forged stamp header was passed on"
+ok "a forged X-PMX-Reinjected stamp does not pass: removed, and the message is filtered as usual"
+
 run 0 pmx --user log --json --limit 20
 [ "$(json_get 'len(j)')" -ge 5 ] || fail "message log has too few rows"
 contains "spammer@bad.test"

@@ -417,6 +417,64 @@ TEST_CASE("bayes settings from the configuration") {
     auto crossed = config::load_files({file});
     REQUIRE(crossed.ok());
     CHECK_FALSE(settings_from(*crossed).ok());
+
+    CHECK(s->scale == Settings::Scale::Pmx);
+    CHECK(s->spam_points == doctest::Approx(5.0));
+    CHECK(s->ham_points == doctest::Approx(-2.0));
+    std::ofstream(file) << "[bayes]\nscore_scale = \"spamassassin\"\nspam_points = \"6.5\"\nham_points = \"-1\"\n";
+    auto scaled = config::load_files({file});
+    REQUIRE(scaled.ok());
+    auto sc = settings_from(*scaled);
+    REQUIRE(sc.ok());
+    CHECK(sc->scale == Settings::Scale::SpamAssassin);
+    CHECK(sc->spam_points == doctest::Approx(6.5));
+    CHECK(sc->ham_points == doctest::Approx(-1.0));
+    std::ofstream(file) << "[bayes]\nham_points = \"2\"\n";
+    auto positive = config::load_files({file});
+    REQUIRE(positive.ok());
+    auto pe = settings_from(*positive);
+    REQUIRE_FALSE(pe.ok());
+    CHECK(pe.error().message.find("bayes.ham_points") != std::string::npos);
+}
+
+TEST_CASE("bayes points: pmx's scale follows the odds") {
+    Settings s;  // spam_points 5, ham_points -2
+    CHECK(points(0.5, s) == doctest::Approx(0.0));
+    CHECK(points(0.99, s) == doctest::Approx(5.0).epsilon(0.01));  // odds 99:1, just short of two decades
+    CHECK(points(0.9, s) == doctest::Approx(5.0 * std::log10(9.0) / 2));
+    CHECK(points(0.999, s) == doctest::Approx(7.5).epsilon(0.001));
+    CHECK(points(1.0, s) == doctest::Approx(7.5));  // no more beyond 99.9%
+    CHECK(points(0.01, s) == doctest::Approx(-2.0).epsilon(0.01));
+    CHECK(points(0.0, s) == doctest::Approx(-2.0));
+    CHECK(points(0.6, s) > 0);
+    CHECK(points(0.4, s) < 0);
+    CHECK(points(0.8, s) < points(0.95, s));
+
+    // The band hits of the rule files become one hit with the scale's points.
+    std::vector<spam::Hit> hits = {{"BAYES_99", 3.5, "Bayes spam probability is 99 to 100%"},
+                                   {"BAYES_999", 0.2, "Bayes spam probability is 99.9 to 100%"},
+                                   {"SUBJ_ALL_CAPS", 0.5, "Subject is all capitals"}};
+    auto scaled = hits;
+    score_hits(scaled, 0.9995, s);
+    REQUIRE(scaled.size() == 2);
+    CHECK(scaled[0].name == "SUBJ_ALL_CAPS");
+    CHECK(scaled[1].name == "BAYES_999");
+    CHECK(scaled[1].score == doctest::Approx(points(0.9995, s)).epsilon(0.001));
+    CHECK(scaled[1].description.find("pmx scale") != std::string::npos);
+
+    auto none = std::vector<spam::Hit>{{"SUBJ_ALL_CAPS", 0.5, ""}};
+    score_hits(none, 0.995, s);  // rule files without bands: the band is named by pmx
+    REQUIRE(none.size() == 2);
+    CHECK(none[1].name == "BAYES_99");
+
+    auto sa = hits;
+    Settings as_sa;
+    as_sa.scale = Settings::Scale::SpamAssassin;
+    score_hits(sa, 0.9995, as_sa);
+    CHECK(sa == hits);
+    auto unknown = hits;
+    score_hits(unknown, std::nullopt, s);
+    CHECK(unknown == hits);
 }
 
 TEST_CASE("bayes snapshot: the milter's in-memory read path agrees with SQL and follows changes") {

@@ -1,7 +1,8 @@
 // Unit tests: jobs (jobs.toml parsing, checks, drop-in edits) and the generator's units,
 // checked against golden files: tests/unit/golden/jobs/NAME.toml is loaded on its own and
 // NAME.expected holds the problems followed by every generated unit (system manager; a job
-// named "*-user" is rendered for a user manager). PMX_UPDATE_GOLDEN=1 rewrites the .expected files.
+// named "*-user" is rendered for a user manager), then the failure-mail template when a job mails
+// its failures. PMX_UPDATE_GOLDEN=1 rewrites the .expected files.
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -10,6 +11,7 @@
 
 #include "golden.hpp"
 #include "jobs/dropin.hpp"
+#include "jobs/failure_mail.hpp"
 #include "jobs/jobs.hpp"
 #include "jobs/units.hpp"
 
@@ -176,8 +178,96 @@ TEST_CASE("jobs: generator output and problems match their golden files") {
             got += "=== " + pmx::jobs::timer_unit(j.name) + (j.enabled ? " (wanted by pmx-scheduler.target)" : "") +
                    "\n" + units.timer;
         }
+        // The OnFailure= template, for the manager of the first job that mails its failures.
+        for (const auto& j : r.jobs)
+            if (j.on_failure == "mail") {
+                got += std::string("=== ") + pmx::jobs::kFailureMailTemplate + "\n" +
+                       pmx::jobs::render_failure_mail_unit(options(j.name.ends_with("-user")));
+                break;
+            }
         got = replace_all(got, file, "@FILE@");
         pmx::test::check_golden(input, got);
     }
     CHECK(inputs.size() >= 3);
+}
+
+TEST_CASE("jobs: on_failure is log or mail; mail adds OnFailure= to the service") {
+    auto r = load_text("[job.a]\ncommand = [\"pmx\", \"db\", \"check\"]\nat = \"daily\"\non_failure = \"mail\"\n"
+                       "[job.b]\ncommand = [\"pmx\", \"db\", \"check\"]\nat = \"daily\"\n"
+                       "[job.c]\ncommand = [\"pmx\", \"db\", \"check\"]\nat = \"daily\"\non_failure = \"page\"\n");
+    REQUIRE(r.jobs.size() == 2);
+    REQUIRE(r.problems.size() == 1);
+    CHECK(r.problems[0].find("job.c.on_failure: \"page\": expected \"log\" or \"mail\"") != std::string::npos);
+    CHECK(r.jobs[0].on_failure == "mail");
+    CHECK(r.jobs[1].on_failure == "log");
+    auto a = pmx::jobs::render_units(r.jobs[0], options(false)).service;
+    CHECK(a.find("\nOnFailure=pmx-failure-mail@a.service\n") != std::string::npos);
+    CHECK(pmx::jobs::render_units(r.jobs[1], options(false)).service.find("OnFailure=") == std::string::npos);
+    auto tmpl = pmx::jobs::render_failure_mail_unit(options(true));
+    CHECK(tmpl.find("\nExecStart=/usr/bin/pmx --user jobs notify-failure %i\n") != std::string::npos);
+    CHECK(tmpl.find("User=") == std::string::npos);
+    CHECK(pmx::jobs::render_failure_mail_unit(options(false)).find("\nUser=pmx\n") != std::string::npos);
+
+    pmx::jobs::Edit e;
+    e.job = "b";
+    e.on_failure = "mail";
+    auto text = pmx::jobs::apply_edit("", e);
+    REQUIRE(text);
+    auto merged = pmx::jobs::load({{"/usr/share/pmx/jobs.toml", std::string("[job.b]\ncommand = [\"pmx\", \"db\", \"check\"]\nat = \"daily\"\n")},
+                                   {"/etc/pmx/jobs.toml.d/90-pmx-jobs.toml", *text}});
+    REQUIRE(merged.jobs.size() == 1);
+    CHECK(merged.jobs[0].on_failure == "mail");
+}
+
+TEST_CASE("jobs: the failure mail") {
+    pmx::jobs::FailureReport rep;
+    rep.job = "db-check";
+    rep.description = "Database integrity check";
+    rep.command = "pmx db check";
+    rep.result = "failed (exit-code, status=2)";
+    rep.unit = "pmx-job-db-check.service";
+    rep.invocation_id = "0123456789abcdef0123456789abcdef";
+    rep.started_usec = 1'764'072'732'000'000;  // 2025-11-25 12:12:12 UTC
+    rep.journal = {"Nov 25 12:12:12 pmx[42]: Failed to open the store: disk full", std::string("bad\x01\rbyte"),
+                   std::string(2000, 'x')};
+    const std::uint64_t now = 1'764'072'733'000'000;
+
+    auto mail = pmx::jobs::compose_failure_mail(rep, "", {"admin@example.org", "ops@example.org"}, "mx.example.org", now);
+    REQUIRE(mail);
+    CHECK(mail->sender == "postmaster@mx.example.org");
+    CHECK(mail->recipients == std::vector<std::string>{"admin@example.org", "ops@example.org"});
+    const auto& m = mail->message;
+    auto header_end = m.find("\n\n");
+    REQUIRE(header_end != std::string::npos);
+    auto headers = m.substr(0, header_end + 1);
+    CHECK(headers.find("From: pmx on mx.example.org <postmaster@mx.example.org>\n") != std::string::npos);
+    CHECK(headers.find("To: admin@example.org, ops@example.org\n") != std::string::npos);
+    CHECK(headers.find("Subject: [pmx] Job db-check failed on mx.example.org\n") != std::string::npos);
+    CHECK(headers.find("Date: Tue, 25 Nov 2025 12:12:13 +0000\n") != std::string::npos);
+    CHECK(headers.find("Message-ID: <pmx-job-failure.db-check.1764072733000000@mx.example.org>\n") != std::string::npos);
+    CHECK(headers.find("Auto-Submitted: auto-generated\n") != std::string::npos);
+    for (char c : headers) CHECK((c == '\n' || (c >= 0x20 && c < 0x7f)));
+    CHECK(m.find("Command:     pmx db check\n") != std::string::npos);
+    CHECK(m.find("Result:      failed (exit-code, status=2)\n") != std::string::npos);
+    CHECK(m.find("Started:     2025-11-25 12:12:12 UTC\n") != std::string::npos);
+    CHECK(m.find("  Nov 25 12:12:12 pmx[42]: Failed to open the store: disk full\n") != std::string::npos);
+    CHECK(m.find("  bad??byte\n") != std::string::npos);
+    CHECK(m.find(std::string(500, 'x') + " [...]\n") != std::string::npos);
+    // No line near RFC 5322's 998-byte limit.
+    std::size_t start = 0;
+    for (auto nl = m.find('\n'); nl != std::string::npos; start = nl + 1, nl = m.find('\n', start)) CHECK(nl - start < 600);
+
+    auto from = pmx::jobs::compose_failure_mail(rep, "pmx@example.org", {"admin@example.org"}, "mx", now);
+    REQUIRE(from);
+    CHECK(from->sender == "pmx@example.org");
+
+    auto none = pmx::jobs::compose_failure_mail(rep, "", {}, "mx", now);
+    REQUIRE_FALSE(none);
+    CHECK(none.error().message.find("jobs.failure_mail_to is empty") != std::string::npos);
+    for (const char* bad : {"admin", "a b@example.org", "<a@example.org>", "a@example.org\r\nBcc: x@y", "@example.org", "a@"}) {
+        auto r = pmx::jobs::compose_failure_mail(rep, "", {bad}, "mx", now);
+        CHECK_MESSAGE(!r, bad);
+    }
+    CHECK_FALSE(pmx::jobs::compose_failure_mail(rep, "x y@z", {"a@example.org"}, "mx", now));
+    CHECK(pmx::jobs::check_mail_address("admin@example.org").empty());
 }

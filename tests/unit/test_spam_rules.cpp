@@ -340,6 +340,22 @@ TEST_CASE("spam_rules: body, rawbody, full, uri and meta") {
     CHECK(cycles == 2);
 }
 
+TEST_CASE("spam_rules: body paragraphs keep SpamAssassin's spaces around the mark") {
+    // Message.pm: only the newlines of a whitespace run become the paragraph mark; text after
+    // </html> starts its paragraph with a space, so an anchored tracker-id rule does not match.
+    auto rs = load_text(
+        "body  T_ID     /^[a-z0-9]{6,24}[-_a-z0-9]{12,36}[a-z0-9]{6,24}\\s*\\z/is\n"
+        "body  T_SPACED /^ tail words\\s*$/\n");
+    const std::string html =
+        "Subject: s\nMIME-Version: 1.0\nContent-Type: text/html\n\n"
+        "<html><body><p>Hello there</p></body></html>\n4589dfSl1-151rzeh9359iYoc9-006Fl29\n";
+    CHECK_FALSE(has(names(*rs, html), "T_ID"));
+    const std::string plain = "Subject: s\n\nHello there\n\n4589dfSl1-151rzeh9359iYoc9-006Fl29\n";
+    CHECK(has(names(*rs, plain), "T_ID"));
+    const std::string spaced = "Subject: s\n\nHello there\n\n tail words\n";
+    CHECK(has(names(*rs, spaced), "T_SPACED"));
+}
+
 TEST_CASE("spam_rules: evals, Bayes bands and unsupported evals") {
     auto rs = load_text(
         "body   BAYES_50  eval:check_bayes('0.40', '0.60')\n"

@@ -46,6 +46,19 @@ Result<Settings> settings_from(const config::Snapshot& snapshot) {
     s.auto_learn_spam_score = *spam;
     s.auto_learn_ham_score = *ham;
     s.token_max_age_days = snapshot.integer("bayes.token_max_age_days");
+    s.scale = snapshot.string("bayes.score_scale") == "spamassassin" ? Settings::Scale::SpamAssassin : Settings::Scale::Pmx;
+    auto spam_points = number(snapshot, "bayes.spam_points");
+    if (!spam_points) return spam_points.error();
+    auto ham_points = number(snapshot, "bayes.ham_points");
+    if (!ham_points) return ham_points.error();
+    if (*spam_points < 0 || *spam_points > 100)
+        return Error{fmt::format("{}: bayes.spam_points: {} is out of range (0 to 100)",
+                                 snapshot.setting("bayes.spam_points").origin.describe(), *spam_points)};
+    if (*ham_points > 0 || *ham_points < -100)
+        return Error{fmt::format("{}: bayes.ham_points: {} is out of range (-100 to 0)",
+                                 snapshot.setting("bayes.ham_points").origin.describe(), *ham_points)};
+    s.spam_points = *spam_points;
+    s.ham_points = *ham_points;
     return s;
 }
 

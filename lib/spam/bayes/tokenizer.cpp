@@ -17,6 +17,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "mail/charset.hpp"
 #include "spam/bayes/bayes.hpp"
 #include "util/text.hpp"
 
@@ -84,24 +85,6 @@ char32_t decode(std::string_view s, std::size_t i, std::size_t& len) {
     return cp;
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 // Scripts written without spaces between words: Han, kana, CJK symbols are cut into bigrams.
 // (Hangul is written with spaces and is read as words.)
 bool is_cjk(char32_t c) {
@@ -145,7 +128,7 @@ void add_word(Sink& sink, std::string_view prefix, std::string_view word, std::s
         if (first < 0x80 && ascii_upper(static_cast<char>(first))) first += 32;
         std::string t = "skip:";
         t += prefix;
-        append_utf8(t, lower_other(first));
+        mail::detail::append_utf8(t, lower_other(first));
         t += ':';
         t += std::to_string(code_points / 10 * 10);
         sink.add(t);
@@ -169,7 +152,7 @@ void add_word(Sink& sink, std::string_view prefix, std::string_view word, std::s
             if (c < 0x80) {
                 t += ascii_upper(static_cast<char>(c)) ? static_cast<char>(c + 32) : static_cast<char>(c);
             } else {
-                append_utf8(t, lower_other(c));
+                mail::detail::append_utf8(t, lower_other(c));
             }
         }
     }
