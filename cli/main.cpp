@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
     pmx::cli::add_db_commands(app, ctx);
     pmx::cli::add_queue_commands(app, ctx);
     pmx::cli::add_secret_commands(app, ctx);
+    pmx::cli::add_report_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/json.hpp"
+
 namespace pmx::cli {
 
 // A plain text table: header row, then rows; columns padded to the widest cell.
@@ -21,8 +23,7 @@ private:
     std::vector<std::vector<std::string>> rows_;
 };
 
-// JSON string literal with quotes and escapes.
-std::string json_quote(std::string_view s);
+// json_quote: lib/util/json.hpp.
 
 // What a sender wrote (subjects, addresses, comments) may hold control characters meant for
 // the terminal: for people, they are shown as "?".

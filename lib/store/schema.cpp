@@ -222,12 +222,61 @@ CREATE TABLE digest_listed (
 );
 )sql";
 
+// Reports (lib/report/consolidate.hpp): the message log, quarantine index and block log added
+// up per hour and per day (period 'hour' | 'day', start_us = the period's UTC start) and node.
+// Verdict counts are per recipient (each recipient gets its own verdict); the other message
+// counts are per message. report_count holds per-key counts (kind: relay, spam-relay,
+// virus-relay, sender, recipient, virus, rule, blocked) for the top-N reports. report_state:
+// per period, the start of the first one not yet final (consolidation redoes from there).
+constexpr std::string_view v6 = R"sql(
+CREATE TABLE report_period (
+    period          TEXT   NOT NULL CHECK (period IN ('hour', 'day')),
+    start_us        BIGINT NOT NULL,
+    node            TEXT   NOT NULL DEFAULT '',
+    messages        BIGINT NOT NULL DEFAULT 0,
+    recipients      BIGINT NOT NULL DEFAULT 0,
+    accepted        BIGINT NOT NULL DEFAULT 0,
+    quarantined     BIGINT NOT NULL DEFAULT 0,
+    rejected        BIGINT NOT NULL DEFAULT 0,
+    tempfailed      BIGINT NOT NULL DEFAULT 0,
+    discarded       BIGINT NOT NULL DEFAULT 0,
+    spam            BIGINT NOT NULL DEFAULT 0,
+    virus           BIGINT NOT NULL DEFAULT 0,
+    bytes           BIGINT NOT NULL DEFAULT 0,
+    scan_us_total   BIGINT NOT NULL DEFAULT 0,
+    scan_us_max     BIGINT NOT NULL DEFAULT 0,
+    stored          BIGINT NOT NULL DEFAULT 0,  -- quarantined messages stored in the period
+    stored_bytes    BIGINT NOT NULL DEFAULT 0,
+    held            BIGINT NOT NULL DEFAULT 0,  -- quarantine size at the period's end
+    held_bytes      BIGINT NOT NULL DEFAULT 0,
+    blocks          BIGINT NOT NULL DEFAULT 0,  -- IP Blocker blocks (ipblock_event 'block')
+    consolidated_us BIGINT NOT NULL,
+    PRIMARY KEY (period, start_us, node)
+);
+
+CREATE TABLE report_count (
+    period   TEXT   NOT NULL,
+    start_us BIGINT NOT NULL,
+    node     TEXT   NOT NULL DEFAULT '',
+    kind     TEXT   NOT NULL,
+    key      TEXT   NOT NULL,
+    count    BIGINT NOT NULL,
+    PRIMARY KEY (period, start_us, kind, node, key)
+) WITHOUT ROWID;
+
+CREATE TABLE report_state (
+    period         TEXT   PRIMARY KEY,
+    final_until_us BIGINT NOT NULL
+);
+)sql";
+
 constexpr Migration all[] = {
     {1, "quarantine index, message log, allow/block lists", v1},
     {2, "Bayes tokens, learned-message counts and seen messages", v2},
     {3, "IP Blocker: manual and dynamic blocks, block log", v3},
     {4, "quarantine release state, audit log, full-text search, score index", v4},
     {5, "digests: per-recipient state and opt-out, entries listed", v5},
+    {6, "reports: hourly and daily consolidation, per-key counts", v6},
 };
 
 }  // namespace

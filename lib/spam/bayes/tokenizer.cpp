@@ -410,8 +410,8 @@ void add_headers(Sink& sink, const mail::ParsedMessage& m) {
         if (lname == "subject") {
             add_words(sink, "subj:", v);
             if (v.find("!!") != std::string::npos) sink.add("subj:!!");
-        } else if (lname == "from" || lname == "reply-to" || lname == "return-path" || lname == "sender") {
-            std::string p = lname == "from" ? "from:" : lname == "reply-to" ? "replyto:" : lname == "sender" ? "sender:" : "rpath:";
+        } else if (lname == "from" || lname == "reply-to" || lname == "return-path") {
+            std::string p = lname == "from" ? "from:" : lname == "reply-to" ? "replyto:" : "rpath:";
             auto addrs = parse_addresses(v);
             for (const auto& a : addrs) {
                 if (lname == "from") sink.add(p + "addr:", a.addr);
@@ -461,12 +461,10 @@ void add_headers(Sink& sink, const mail::ParsedMessage& m) {
             std::string val = ascii_lower(trim(v));
             if (val.size() > 30) val.resize(30);
             sink.add(lname + ":", val);
-        } else if (lname == "list-id") {
-            std::string val = ascii_lower(trim(v));
-            if (auto lt = val.find('<'); lt != std::string::npos) val = val.substr(lt + 1, val.find('>', lt) - lt - 1);
-            if (val.size() > 80) val.resize(80);
-            sink.add("list-id:", val);
         }
+        // List-Id and Sender are not read, as SpamAssassin's Bayes ignores them (IGNORED_HDRS):
+        // they name the mailing list, and a list carries spam as well as ham, so they only teach
+        // "came through list X" (on the corpus: 22 spam and 269 ham through one list).
     }
     if (!message_id) sink.add("mid:none");
 }
