@@ -337,32 +337,31 @@ TEST_CASE("smtp data: CRLF input is sent unchanged, a large message arrives whol
     CHECK(server.lines()[1] == "MAIL FROM:<a@example.org> SIZE=" + std::to_string(message.size()));
 }
 
+namespace {
+// Every recipient got the same temporary "timed out" reply, naming the step that waited.
+// (No wall-clock assertion: speed is bench/'s business; a client without its deadline hangs here.)
+void check_all_timed_out(const pmx::smtp::Result& r, std::string_view step) {
+    REQUIRE(r.recipients.size() == 2);
+    for (const auto& rr : r.recipients) {
+        CHECK(rr.reply.code == 0);
+        CHECK_MESSAGE(contains(rr.reply.text, "timed out after 300 ms"), rr.reply.text);
+        CHECK(contains(rr.reply.text, step));
+    }
+}
+}  // namespace
+
 TEST_CASE("smtp timeout: a server that never answers MAIL is code 0 with the reason") {
     FakeServer server({{"", kGreeting}, {"EHLO", kEhlo}, {"MAIL FROM:", ""}, {"RCPT", kClose}});
     auto d = delivery(server.relay(), {"b@example.org", "c@example.org"});
     d.command_timeout = 300ms;
-    auto start = std::chrono::steady_clock::now();
-    auto r = deliver(d);
-    CHECK(std::chrono::steady_clock::now() - start < 5s);
-    for (const auto& rr : r.recipients) {
-        CHECK(rr.reply.code == 0);
-        CHECK_MESSAGE(contains(rr.reply.text, "timed out after 300 ms"), rr.reply.text);
-        CHECK(contains(rr.reply.text, "MAIL"));
-    }
+    check_all_timed_out(deliver(d), "MAIL");
 }
 
 TEST_CASE("smtp timeout: the greeting must come within the connect timeout") {
     FakeServer server({{"", ""}, {"EHLO", kClose}});  // accepts, never greets
     auto d = delivery(server.relay(), {"b@example.org", "c@example.org"});
     d.connect_timeout = 300ms;
-    auto start = std::chrono::steady_clock::now();
-    auto r = deliver(d);
-    CHECK(std::chrono::steady_clock::now() - start < 5s);
-    for (const auto& rr : r.recipients) {
-        CHECK(rr.reply.code == 0);
-        CHECK_MESSAGE(contains(rr.reply.text, "timed out after 300 ms"), rr.reply.text);
-        CHECK(contains(rr.reply.text, "greeting"));
-    }
+    check_all_timed_out(deliver(d), "greeting");
 }
 
 TEST_CASE("smtp connection refused is code 0 with the reason") {
