@@ -27,6 +27,7 @@ void add_db_commands(CLI::App& app, Context& ctx);       // db check|maintain
 void add_queue_commands(CLI::App& app, Context& ctx);    // queue list|show|flush|retry|delete
 void add_secret_commands(CLI::App& app, Context& ctx);   // secret list|rotate
 void add_report_commands(CLI::App& app, Context& ctx);   // report list|consolidate|NAME
+void add_web_commands(CLI::App& app, Context& ctx);      // web user|group|delegate|session (pmx-httpd's accounts)
 // Inside `pmx quarantine`: digests register their own subcommands.
 void add_quarantine_digest_commands(CLI::App& quarantine, Context& ctx);  // quarantine digest|digest-reply
 

@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     pmx::cli::add_queue_commands(app, ctx);
     pmx::cli::add_secret_commands(app, ctx);
     pmx::cli::add_report_commands(app, ctx);
+    pmx::cli::add_web_commands(app, ctx);
 
     try {
         app.parse(argc, argv);

@@ -27,6 +27,7 @@
 #include "store/time_filter.hpp"
 #include "time_option.hpp"
 #include "util/atomic_file.hpp"
+#include "web/rpc_quarantine.hpp"
 
 namespace pmx::cli {
 
@@ -98,23 +99,8 @@ std::string state_word(const store::QuarantinedMessage& m) {
     return released == 0 ? "held" : released == m.states.size() ? "released" : "partly released";
 }
 
-std::string message_json(const store::QuarantinedMessage& m) {
-    std::string states;
-    for (const auto& s : m.states)
-        states += fmt::format("{}{{\"recipient\":{},\"released\":{},\"released_us\":{},\"released_by\":{},\"released_to\":{}}}",
-                              states.empty() ? "" : ",", json_quote(s.recipient), s.released_us ? "true" : "false",
-                              s.released_us ? std::to_string(*s.released_us) : "null", json_quote(s.released_by),
-                              json_quote(s.released_to));
-    return fmt::format(
-        "{{\"id\":{},\"time_us\":{},\"time\":{},\"queue_id\":{},\"client_ip\":{},\"sender\":{},\"recipients\":{},"
-        "\"subject\":{},\"reason\":{},\"score\":{},\"size\":{},\"node\":{},\"rule\":{},\"file\":{},\"held\":{},"
-        "\"recipient_states\":[{}]}}",
-        m.id, m.meta.time_us, json_quote(timestamp(m.meta.time_us)), json_quote(m.meta.queue_id),
-        json_quote(m.meta.client_ip), json_quote(m.meta.sender), json_strings(m.meta.recipients),
-        json_quote(m.meta.subject), json_quote(m.meta.reason), m.meta.score ? fmt::format("{}", *m.meta.score) : "null",
-        m.size, json_quote(m.meta.node), json_quote(m.meta.rule), json_quote(m.path.string()),
-        m.held() ? "true" : "false", states);
-}
+// The object the web's quarantine methods return too (one shape for both).
+std::string message_json(const store::QuarantinedMessage& m) { return web::json_text(web::quarantined_message_json(m)); }
 
 // One line per id for people, one JSON array for scripts; a failed id is reported and the
 // others still done (exit status 1 at the end).

@@ -27,6 +27,13 @@ spool_dir = "spool"
 TOML
 cp "$src/share/demo/policy.toml" /usr/local/etc/pmx/policy.toml
 
+# The web interfaces (pmx-httpd: Manager on 8443, end users on 8444). The Manager signs admins
+# in with system accounts (PAM): web.sh makes one inside the sandbox's own mount namespace.
+fail() { echo "demo: $*" >&2; exit 1; }
+WEB_ADMIN_PORT=8443 WEB_USER_PORT=8444 WEB_DIR=$(mktemp -d /tmp/pmx-demo-web-XXXXXX)
+source "$src/tests/integration/web.sh"
+web_admin_account pmxadmin "demo-admin-password"
+
 step pmx --user enable
 step pmx --user start
 step pmx --user status
@@ -78,6 +85,21 @@ pfx_wait_queue_empty "$work/postfix" 20 || true
 step pmx --user queue list --all
 step pmx --user log --limit 1
 step pmx --user quarantine audit
+
+printf '\n\033[1m# 8. The web interfaces share one JSON RPC API. bob gets a password and, signed in on the\n#    end-user port, sees only his own held mail; the admin, signed in with a system account\n#    (PAM) on the Manager port, gets the dashboard.\033[0m\n'
+step pmx --user web user passwd bob@example.test --password-stdin <<< "demo-bob-password"
+web_login user bob@example.test "demo-bob-password" >/dev/null || fail "bob could not sign in: $out"
+printf '\n\033[1m$ POST https://127.0.0.1:8444/rpc quarantine.search (as bob@example.test)\033[0m\n'
+web_rpc user quarantine.search '{"state":"any"}' | python3 -c '
+import json, sys
+for m in json.load(sys.stdin)["result"]["messages"]:
+    print("  #%-3s %-22s %-16s held: %s" % (m["id"], m["sender"], m["subject"], m["reason"]))'
+web_login admin pmxadmin "demo-admin-password" >/dev/null || fail "the admin could not sign in: $out"
+printf '\n\033[1m$ POST https://127.0.0.1:8443/rpc dashboard.summary (as pmxadmin)\033[0m\n'
+web_rpc admin dashboard.summary | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["result"]
+print(json.dumps({k: v for k, v in r.items() if k != "services"}, indent=1)[:1500])'
 printf '\n\033[1m# What the relay received (subjects):\033[0m\n'
 grep -h '^Subject:' "$work/postfix/sink"/* 2>/dev/null || true
 step pmx --user stop

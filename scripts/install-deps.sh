@@ -8,12 +8,16 @@ packages=(
   libcli11-dev libtomlplusplus-dev doctest-dev libfmt-dev
   libsystemd-dev libmilter-dev libsqlite3-dev libpcre2-dev
   libvectorscan-dev libc-ares-dev libclamav-dev libssl-dev
+  libmicrohttpd-dev nlohmann-json3-dev libpam0g-dev libcrypt-dev  # pmx-httpd and lib/web
   # run: a systemd manager and D-Bus (the test sandbox runs a private `systemd --user`)
   systemd dbus dbus-user-session util-linux
   # tests: a real Postfix (private instance on loopback), SMTP and milter clients
   python3 postfix swaks miltertest
   dnsmasq-base  # a real DNS server on loopback serving test blocklist zones (test_dnsbl.sh)
   spamassassin spamd spamc  # SpamAssassin's own rules: test_spam_rules, bench/spamassassin-compare.sh
+  curl jq  # RPC tests of pmx-httpd
+  openssl  # test_httpd: certificate fingerprints, s_client
+  chromium nodejs npm  # browser tests (playwright-core from npm drives Debian's chromium)
 )
 
 missing=()

@@ -21,5 +21,6 @@ void add_bayes_keys(std::vector<KeySpec>& keys);    // bayes.*
 void add_dnsbl_keys(std::vector<KeySpec>& keys);    // dnsbl.*
 void add_jobs_keys(std::vector<KeySpec>& keys);     // scheduler.*, jobs.*
 void add_digest_keys(std::vector<KeySpec>& keys);   // digest.*
+void add_httpd_keys(std::vector<KeySpec>& keys);    // httpd.*
 
 }  // namespace pmx::config

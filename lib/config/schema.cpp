@@ -25,6 +25,7 @@ const std::vector<KeySpec>& table() {
         add_dnsbl_keys(all);
         add_jobs_keys(all);
         add_digest_keys(all);
+        add_httpd_keys(all);
         return all;
     }();
     return keys;

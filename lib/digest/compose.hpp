@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/text.hpp"
+
 namespace pmx::digest {
 
 // One line of display text: invalid UTF-8 becomes U+FFFD, control characters (C0, DEL, C1:
@@ -15,8 +17,7 @@ namespace pmx::digest {
 // with "…" appended.
 std::string display_line(std::string_view text, std::size_t max_chars);
 
-// & < > " ' as character references: safe in element text and in quoted attribute values.
-std::string html_escape(std::string_view text);
+// html_escape(): lib/util/text.hpp.
 
 // A header value: as is when printable ASCII, else RFC 2047 "=?UTF-8?B?...?=" words of at most
 // 75 characters (never splitting a UTF-8 sequence), separated by folding "\r\n ".

@@ -14,6 +14,8 @@ constexpr std::array kServices = {
                 "Queue Runner (durable outbound queue)"},
     ServiceInfo{"avd", "pmx-avd.service", "org.pmx.AntiVirus1", "av",
                 "AntiVirus service (ClamAV engine)"},
+    ServiceInfo{"httpd", "pmx-httpd.service", "org.pmx.Httpd1", "web",
+                "Web interfaces: Manager, Groups, end users, JSON RPC (HTTPS)"},
 };
 }  // namespace
 

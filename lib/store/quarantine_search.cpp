@@ -6,6 +6,7 @@
 
 #include "store/quarantine_rows.hpp"
 #include "store/quarantine_store.hpp"
+#include "util/text.hpp"
 
 namespace pmx::store {
 
@@ -42,6 +43,43 @@ Result<bool> many_matches(Database& db, std::string_view sql, const std::functio
     auto row = (*stmt)->step();
     if (!row) return Error{fmt::format("Failed to search the quarantine: {}", row.error().message)};
     return *row && (*stmt)->int64(0) >= probe_limit;
+}
+
+// recipient_scope as a condition on the quarantine_recipient row aliased a, and its values
+// in bind order: addresses and domains (after the last "@"), lowercased, through the two
+// expression indexes of schema v8 (the expressions must stay exactly as there).
+constexpr std::size_t max_scope_patterns = 1000;
+
+struct ScopeCondition {
+    std::string sql;
+    std::vector<std::string> values;
+};
+
+Result<ScopeCondition> scope_condition(const std::vector<std::string>& patterns, std::string_view a) {
+    if (patterns.size() > max_scope_patterns)
+        return Error{fmt::format("Failed to search the quarantine: more than {} addresses and domains in scope",
+                                 max_scope_patterns)};
+    std::vector<std::string> addresses, domains;
+    for (const auto& p : patterns) {
+        auto lower = ascii_lower(p);
+        if (lower.size() > 1 && lower.front() == '@') domains.push_back(lower.substr(1));
+        else if (!lower.empty() && lower.front() != '@') addresses.push_back(std::move(lower));
+    }
+    auto marks = [](std::size_t n) {
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) out += i ? ", ?" : "?";
+        return out;
+    };
+    std::vector<std::string> parts;
+    if (!addresses.empty()) parts.push_back(fmt::format("lower({}.recipient) IN ({})", a, marks(addresses.size())));
+    if (!domains.empty())
+        parts.push_back(fmt::format("lower(substr({0}.recipient, length(rtrim({0}.recipient, replace({0}.recipient, '@', ''))) "
+                                    "+ 1)) IN ({1})", a, marks(domains.size())));
+    ScopeCondition out;
+    out.sql = parts.empty() ? "(0)" : parts.size() == 1 ? "(" + parts[0] + ")" : "(" + parts[0] + " OR " + parts[1] + ")";
+    out.values = std::move(addresses);
+    for (auto& d : domains) out.values.push_back(std::move(d));
+    return out;
 }
 
 }  // namespace
@@ -116,12 +154,35 @@ Result<std::vector<QuarantinedMessage>> search_quarantine(Database& db, const st
         many_scores = *many;
     }
     const char* score = many_scores ? "+q.score" : "q.score";
+    std::optional<ScopeCondition> scope_r, scope_h, scope_s;  // one per alias that needs it
+    if (f.recipient_scope) {
+        for (auto [into, alias] : {std::pair{&scope_r, "r"}, std::pair{&scope_h, "h"}, std::pair{&scope_s, "s"}}) {
+            auto c = scope_condition(*f.recipient_scope, alias);
+            if (!c) return c.error();
+            *into = std::move(*c);
+        }
+    }
+    auto in_scope = [](const std::optional<ScopeCondition>& c) { return c ? " AND " + c->sql : std::string(); };
+    // The same probe for the scope: an end user's few messages are found through the recipient
+    // indexes, not by walking the time index past a million others; a scope that matches many
+    // walks the time index and stops at a full page.
+    bool few_in_scope = false;
+    if (scope_s) {
+        auto many = many_matches(db, fmt::format("SELECT count(*) FROM (SELECT 1 FROM quarantine_recipient s WHERE {} LIMIT {})",
+                                                 scope_s->sql, probe_limit),
+                                 [&](Statement& st) {
+                                     int k = 1;
+                                     for (const auto& v : scope_s->values) st.bind(k++, v);
+                                 });
+        if (!many) return many.error();
+        few_in_scope = !*many;
+    }
 
     std::string sql = fmt::format("SELECT {} FROM quarantine q WHERE 1 = 1", detail::quarantine_columns);
     if (!f.sender.empty()) sql += " AND lower(q.sender) LIKE ? ESCAPE '\\'";
     if (!f.recipient.empty())
         sql += " AND EXISTS (SELECT 1 FROM quarantine_recipient r WHERE r.message_id = q.id"
-               " AND lower(r.recipient) LIKE ? ESCAPE '\\')";
+               " AND lower(r.recipient) LIKE ? ESCAPE '\\'" + in_scope(scope_r) + ")";
     if (!f.subject.empty()) sql += " AND lower(q.subject) LIKE ? ESCAPE '\\'";
     if (!f.reason.empty()) sql += " AND lower(q.reason) = lower(?)";
     if (f.min_score) sql += fmt::format(" AND {} >= ?", score);
@@ -130,26 +191,38 @@ Result<std::vector<QuarantinedMessage>> search_quarantine(Database& db, const st
         sql += fmt::format(" AND {} IN (SELECT rowid FROM quarantine_fts WHERE quarantine_fts MATCH ?)",
                            many_words ? "+q.id" : "q.id");
     if (f.state == HeldState::Held)
-        sql += " AND EXISTS (SELECT 1 FROM quarantine_recipient h WHERE h.message_id = q.id AND h.released_us IS NULL)";
+        sql += " AND EXISTS (SELECT 1 FROM quarantine_recipient h WHERE h.message_id = q.id AND h.released_us IS NULL" +
+               in_scope(scope_h) + ")";
     if (f.state == HeldState::Released)
         sql += " AND NOT EXISTS (SELECT 1 FROM quarantine_recipient h WHERE h.message_id = q.id"
-               " AND h.released_us IS NULL)";
+               " AND h.released_us IS NULL" + in_scope(scope_h) + ")";
     if (f.since_us) sql += " AND q.time_us >= ?";
     if (f.until_us) sql += " AND q.time_us < ?";
+    if (scope_s && few_in_scope) sql += " AND q.id IN (SELECT s.message_id FROM quarantine_recipient s WHERE " + scope_s->sql + ")";
+    else if (scope_s) sql += " AND EXISTS (SELECT 1 FROM quarantine_recipient s WHERE s.message_id = q.id" + in_scope(scope_s) + ")";
     sql += " ORDER BY q.time_us DESC, q.id DESC LIMIT ? OFFSET ?";
 
     auto stmt = db.prepare(sql);
     if (!stmt) return stmt.error();
     int i = 1;
     if (!f.sender.empty()) stmt->bind(i++, like_substring(f.sender));
-    if (!f.recipient.empty()) stmt->bind(i++, like_substring(f.recipient));
+    auto bind_scope = [&](const std::optional<ScopeCondition>& c) {
+        if (c)
+            for (const auto& v : c->values) stmt->bind(i++, v);
+    };
+    if (!f.recipient.empty()) {
+        stmt->bind(i++, like_substring(f.recipient));
+        bind_scope(scope_r);
+    }
     if (!f.subject.empty()) stmt->bind(i++, like_substring(f.subject));
     if (!f.reason.empty()) stmt->bind(i++, f.reason);
     if (f.min_score) stmt->bind(i++, *f.min_score);
     if (f.max_score) stmt->bind(i++, *f.max_score);
     if (!match.empty()) stmt->bind(i++, match);
+    if (f.state != HeldState::Any) bind_scope(scope_h);
     if (f.since_us) stmt->bind(i++, *f.since_us);
     if (f.until_us) stmt->bind(i++, *f.until_us);
+    bind_scope(scope_s);
     stmt->bind(i, f.limit > 0 ? f.limit : 50).bind(i + 1, std::max(f.offset, 0));
 
     std::vector<QuarantinedMessage> out;

@@ -80,6 +80,11 @@ struct QuarantineFilter {
     HeldState state = HeldState::Any;
     std::optional<std::int64_t> since_us{};  // time_us >= since
     std::optional<std::int64_t> until_us{};  // time_us <  until
+    // Whose mail the caller may see (the web interfaces): nullopt, every message; else only
+    // messages with a recipient matching one of these patterns ("a@b" that address, "@b" that
+    // domain; any case), and then recipient and state above look at those recipients only
+    // (a search for another recipient of the same message finds nothing). Empty: no message.
+    std::optional<std::vector<std::string>> recipient_scope{};
     int limit = 50;
     int offset = 0;
 };

@@ -270,6 +270,80 @@ CREATE TABLE report_state (
 );
 )sql";
 
+// pmx-httpd (lib/web): end users' own passwords, sessions (only a hash of the cookie is kept),
+// one-time sign-in links (hashed too), the Groups interface (groups, their members: system
+// accounts or addresses, and items: "a@b" or "@b" with rights bits of lib/web/principal.hpp)
+// and delegations (owner's mail shown to delegate). Addresses and patterns are lower case.
+constexpr std::string_view v7 = R"sql(
+CREATE TABLE web_users (
+    address       TEXT   PRIMARY KEY,
+    password_hash TEXT   NOT NULL DEFAULT '',  -- crypt(3) ("$y$..." or "$6$..."); '' = none (links only)
+    created_us    BIGINT NOT NULL,
+    updated_us    BIGINT NOT NULL
+);
+
+CREATE TABLE web_sessions (
+    id_hash      TEXT   PRIMARY KEY,           -- hex SHA-256 of the cookie value
+    csrf         TEXT   NOT NULL,
+    realm        TEXT   NOT NULL CHECK (realm IN ('admin', 'user')),
+    principal    TEXT   NOT NULL,              -- account name or address
+    kind         TEXT   NOT NULL CHECK (kind IN ('admin', 'group_admin', 'user')),
+    client_ip    TEXT   NOT NULL DEFAULT '',
+    created_us   BIGINT NOT NULL,
+    last_used_us BIGINT NOT NULL,
+    expires_us   BIGINT NOT NULL               -- absolute end; idle end = last_used_us + idle
+);
+CREATE INDEX web_sessions_expires ON web_sessions (expires_us);
+CREATE INDEX web_sessions_principal ON web_sessions (principal);
+
+CREATE TABLE web_login_tokens (
+    token_hash TEXT   PRIMARY KEY,             -- hex SHA-256 of the token
+    address    TEXT   NOT NULL,
+    created_us BIGINT NOT NULL,
+    expires_us BIGINT NOT NULL,
+    used_us    BIGINT                          -- NULL: not used yet
+);
+CREATE INDEX web_login_tokens_expires ON web_login_tokens (expires_us);
+
+CREATE TABLE web_groups (
+    name       TEXT   PRIMARY KEY,
+    created_us BIGINT NOT NULL,
+    updated_us BIGINT NOT NULL
+);
+
+CREATE TABLE web_group_members (
+    group_name TEXT NOT NULL REFERENCES web_groups (name) ON DELETE CASCADE,
+    member     TEXT NOT NULL,                  -- system account name, or a lower-case address
+    PRIMARY KEY (group_name, member)
+);
+CREATE INDEX web_group_members_member ON web_group_members (member);
+
+CREATE TABLE web_group_items (
+    group_name TEXT   NOT NULL REFERENCES web_groups (name) ON DELETE CASCADE,
+    pattern    TEXT   NOT NULL,                -- "user@example.org" or "@example.org"
+    rights     BIGINT NOT NULL,                -- Right bits: 1 quarantine, 2 lists, 4 reports, 8 policy
+    PRIMARY KEY (group_name, pattern)
+);
+
+CREATE TABLE web_delegations (
+    owner      TEXT   NOT NULL,
+    delegate   TEXT   NOT NULL,
+    created_us BIGINT NOT NULL,
+    PRIMARY KEY (owner, delegate)
+);
+CREATE INDEX web_delegations_delegate ON web_delegations (delegate);
+)sql";
+
+// The web interfaces search the quarantine of the recipients in a caller's scope (addresses and
+// whole domains, any case: store/quarantine_search.cpp). The domain is what follows the last "@"
+// (rtrim with every other character of the address stops there); the queries repeat these exact
+// expressions so SQLite can use the indexes.
+constexpr std::string_view v8 = R"sql(
+CREATE INDEX quarantine_recipient_lower ON quarantine_recipient (lower(recipient));
+CREATE INDEX quarantine_recipient_domain ON quarantine_recipient
+    (lower(substr(recipient, length(rtrim(recipient, replace(recipient, '@', ''))) + 1)));
+)sql";
+
 constexpr Migration all[] = {
     {1, "quarantine index, message log, allow/block lists", v1},
     {2, "Bayes tokens, learned-message counts and seen messages", v2},
@@ -277,6 +351,8 @@ constexpr Migration all[] = {
     {4, "quarantine release state, audit log, full-text search, score index", v4},
     {5, "digests: per-recipient state and opt-out, entries listed", v5},
     {6, "reports: hourly and daily consolidation, per-key counts", v6},
+    {7, "web: users, sessions, sign-in links, groups, delegations", v7},
+    {8, "quarantine recipients by address and domain in any case (scoped web searches)", v8},
 };
 
 }  // namespace

@@ -23,6 +23,23 @@ inline bool ascii_iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+// Escapes & < > " ' for HTML text and attribute values (digests, pmx-httpd's pages).
+inline std::string html_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + text.size() / 8);
+    for (char c : text) {
+        switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default: out += c;
+        }
+    }
+    return out;
+}
+
 // Without leading blanks and trailing blanks or line ends.
 inline std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

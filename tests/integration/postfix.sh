@@ -5,6 +5,8 @@
 #                                       (PFX_SINK_DUMP=0: the sink keeps nothing, for benchmarks)
 #   pfx_stop DIR
 #   pfx_wait_queue_empty DIR [SECONDS]
+#   pfx_start_filtered DIR SMTPD_PORT SINK_PORT   pfx_start, then `pmx mta postfix --apply` puts
+#                                                 pmx-milter (and pmx-ipblockd) in its mail path
 # No DNS, no local delivery, no chroot; logs in DIR/log/maillog. Run as root.
 
 pfx_start() {
@@ -78,4 +80,14 @@ pfx_wait_queue_empty() {
     sleep 0.1
   done
   return 1
+}
+
+# A private Postfix whose mail goes through the running pmx daemons: started, configured by
+# `pmx mta postfix --apply` (as an admin would), reloaded. Needs lib.sh's run/fail.
+pfx_start_filtered() {
+  local dir=$1
+  pfx_start "$dir" "$2" "$3" || fail "private postfix did not start"
+  run 0 pmx mta postfix --apply -c "$dir/etc"
+  script -qec "postfix -c $dir/etc reload" /dev/null >/dev/null
+  sleep 1  # idle smtpd processes from before the reload finish first
 }

@@ -82,11 +82,8 @@ run 2 pmx --user av scan
 ok "pmx av scan: clean messages are clean; directories, exit statuses 0/1/2/3"
 
 # Through Postfix and pmx-milter.
-pfx_start "$pfx" 2535 2536 || fail "private postfix did not start"
 trap 'pfx_stop "$pfx"; rm -rf "$work"' EXIT
-run 0 pmx mta postfix --apply -c "$pfx/etc"
-script -qec "postfix -c $pfx/etc reload" /dev/null >/dev/null
-sleep 1
+pfx_start_filtered "$pfx" 2535 2536
 send_file() {  # send_file FILE [TO]
   swaks --server 127.0.0.1 --port 2535 --from sender@example.test --to "${2:-rcpt@example.test}" \
         --data "@$1" 2>&1 || true

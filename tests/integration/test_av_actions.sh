@@ -65,11 +65,8 @@ contains "did you mean \"admin\""
 contains "\"{filename}\" is only known in remove_infected's note"
 ok "pmx policy check: a misspelt notify target and {filename} outside remove_infected are errors"
 
-pfx_start "$pfx" 2605 2607 || fail "private postfix did not start"
 trap 'pfx_stop "$pfx"; rm -rf "$work"' EXIT
-run 0 pmx mta postfix --apply -c "$pfx/etc"
-script -qec "postfix -c $pfx/etc reload" /dev/null >/dev/null
-sleep 1
+pfx_start_filtered "$pfx" 2605 2607
 send_file() {  # send_file FILE [TO]
   swaks --server 127.0.0.1 --port 2605 --from sender@example.test --to "${2:-rcpt@example.test}" \
         --data "@$1" 2>&1 || true

@@ -44,11 +44,8 @@ mkdir -p "$state"
 run 0 pmx --user secret list
 run 0 pmx --user enable
 run 0 pmx --user start
-pfx_start "$pfx" 2595 2597 || fail "private postfix did not start"
 trap 'pfx_stop "$pfx"' EXIT
-run 0 pmx mta postfix --apply -c "$pfx/etc"
-script -qec "postfix -c $pfx/etc reload" /dev/null >/dev/null
-sleep 1
+pfx_start_filtered "$pfx" 2595 2597
 ok "gateway, Postfix (2595) and sink (2597) up"
 
 send() {  # send FROM TO SUBJECT

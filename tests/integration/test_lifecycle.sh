@@ -3,8 +3,11 @@
 # config set, a daemon that fails on bad config, disable, stop.
 source "$(dirname "$0")/lib.sh"
 
-services="milter ipblockd queued avd"
+services="milter ipblockd queued avd httpd"
 confdir=/usr/local/etc/pmx
+# pmx-httpd on free ports (port 0): nothing on the host can be in its way.
+mkdir -p $confdir
+printf '[httpd]\nadmin_listen = "127.0.0.1:0"\nuser_listen = "127.0.0.1:0"\n' > $confdir/pmx.toml
 
 run 0 pmx --version
 contains "pmx "
@@ -19,7 +22,7 @@ run 0 pmx --user start
 for s in $services; do
   [ "$(systemctl --user is-active pmx-$s.service)" = active ] || fail "pmx-$s not active after start"
 done
-ok "start: all four services active"
+ok "start: all five services active"
 
 run 0 pmx --user status
 for s in $services; do contains "pmx-$s"; done
@@ -28,7 +31,7 @@ lacks "failed"
 ok "status table shows every service active"
 
 run 0 pmx --user status --json
-[ "$(json_get 'len(j)')" = 4 ] || fail "status --json has not 4 entries"
+[ "$(json_get 'len(j)')" = 5 ] || fail "status --json has not 5 entries"
 [ "$(json_get 'all(e["active_state"] == "active" for e in j)')" = True ] || fail "not all active in json"
 [ "$(json_get 'all(e["daemon"]["config_generation"] == 1 for e in j)')" = True ] || fail "generation != 1 at start"
 [ "$(json_get '[e for e in j if e["id"] == "ipblockd"][0]["daemon"]["listen"]')" != "" ] || fail "no listen address"
@@ -55,7 +58,7 @@ run 0 pmx --user config set milter.max_recipients 50
 contains "pmx-milter.service: reloaded"
 run 0 pmx --user status --json
 [ "$(json_get '[e for e in j if e["id"] == "milter"][0]["daemon"]["config_generation"]')" = 3 ] || fail "milter not reloaded"
-[ "$(json_get 'sorted(e["daemon"]["config_generation"] for e in j if e["id"] != "milter")')" = "[2, 2, 2]" ] || fail "other daemons reloaded too"
+[ "$(json_get 'sorted(e["daemon"]["config_generation"] for e in j if e["id"] != "milter")')" = "[2, 2, 2, 2]" ] || fail "other daemons reloaded too"
 run 0 pmx config get milter.max_recipients
 [ "$out" = 50 ] || fail "config get says $out"
 [ -f $confdir/pmx.toml.d/90-pmx-config-set.toml ] || fail "own drop-in missing"

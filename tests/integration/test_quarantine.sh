@@ -34,11 +34,8 @@ run 0 pmx --user enable
 run 0 pmx --user start
 ok "gateway started (milter on 17366, queue relay 127.0.0.1:2585)"
 
-pfx_start "$pfx" 2585 2587 || fail "private postfix did not start"
 trap 'pfx_stop "$pfx"; rm -rf "$work"' EXIT
-run 0 pmx mta postfix --apply -c "$pfx/etc"
-script -qec "postfix -c $pfx/etc reload" /dev/null >/dev/null
-sleep 1  # idle smtpd processes from before the reload finish first
+pfx_start_filtered "$pfx" 2585 2587
 ok "Postfix filters through pmx-milter and relays to the sink"
 
 spool=$statedir/spool

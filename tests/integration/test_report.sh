@@ -20,11 +20,8 @@ run 0 pmx --user enable
 run 0 pmx --user start
 ok "gateway started"
 
-pfx_start "$pfx" 2625 2626 || fail "private postfix did not start"
 trap 'pfx_stop "$pfx"' EXIT
-run 0 pmx mta postfix --apply -c "$pfx/etc"
-script -qec "postfix -c $pfx/etc reload" /dev/null >/dev/null
-sleep 1
+pfx_start_filtered "$pfx" 2625 2626
 
 send() {  # send FROM TO...
   local from=$1; shift

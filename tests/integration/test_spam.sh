@@ -81,11 +81,8 @@ run 0 pmx --user spam learn --spam $work/train/spam
 run 0 pmx --user spam learn --ham $work/train/ham
 ok "pmx spam learn trained Bayes from Maildirs"
 
-pfx_start "$pfx" 2565 2566 || fail "private postfix did not start"
 trap 'pfx_stop "$pfx"; kill $dns_pid 2>/dev/null || true' EXIT
-run 0 pmx mta postfix --apply -c "$pfx/etc"
-script -qec "postfix -c $pfx/etc reload" /dev/null >/dev/null
-sleep 1
+pfx_start_filtered "$pfx" 2565 2566
 
 send() {  # send SUBJECT BODY MARKER
   swaks --server 127.0.0.1 --port 2565 --from sender@outside.test --to bob@example.test \

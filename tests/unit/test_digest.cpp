@@ -287,7 +287,7 @@ TEST_CASE("digest: quoted-printable and header text encoding") {
     CHECK(mail::decode_rfc2047(enc) == std::string(30, 'a') + "ü" + std::string(60, 'b'));
     CHECK(digest::display_line("a\r\nb\x01\xff", 100) == "a  b \xEF\xBF\xBD");
     CHECK(digest::display_line("abcdef", 3) == "abc\xE2\x80\xA6");
-    CHECK(digest::html_escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    CHECK(pmx::html_escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
     CHECK(digest::rfc5322_date(0) == "Thu, 01 Jan 1970 00:00:00 +0000");
     CHECK(digest::header_safe_address("bob@example.test"));
     CHECK_FALSE(digest::header_safe_address("bob@example.test, eve@evil.test"));

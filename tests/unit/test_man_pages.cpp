@@ -1,26 +1,15 @@
 // pmx.toml(5) must document every key of the schema, and nothing that is not one.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <regex>
-#include <set>
-#include <sstream>
+#include <string>
 
 #include "config/schema.hpp"
+#include "man_items.hpp"
 
 TEST_CASE("pmx.toml(5) lists every schema key") {
-    std::ifstream in(std::filesystem::path(PMX_SOURCE_ROOT) / "man/pmx.toml.5.scd");
-    REQUIRE(in.good());
-    std::stringstream ss;
-    ss << in.rdbuf();
-
     // Keys are documented as items: a line holding only "*section.key*".
-    std::set<std::string> documented;
-    std::regex item(R"(\*([a-z_]+\.[a-z_]+)\*)");
-    std::smatch m;
-    for (std::string line; std::getline(ss, line);)
-        if (std::regex_match(line, m, item)) documented.insert(m[1]);
+    const auto documented = pmx::test::man_page_items("man/pmx.toml.5.scd");
+    REQUIRE(!documented.empty());
 
     for (const auto& k : pmx::config::all_keys()) {
         CAPTURE(std::string(k.name));
