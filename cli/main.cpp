@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
     app.add_flag("--system", system, "Talk to the system manager and bus (the default)");
     app.add_flag("--json", ctx.json, "Print machine-readable JSON where the command offers it");
     app.add_flag("-q,--quiet", ctx.quiet, "Print only errors");
-    app.footer("Services: milter, ipblockd, queued, avd (no service means the whole gateway, pmx.target).\n"
+    app.footer("Services: milter, ipblockd, queued, avd, httpd (no service means the whole gateway, pmx.target).\n"
                "See pmx(1) and pmx.toml(5).");
 
     pmx::cli::add_service_commands(app, ctx);

@@ -22,7 +22,7 @@ namespace {
 namespace sd = pmx::systemd;
 
 constexpr const char* kServicesHelp =
-    "Services: milter, ipblockd, queued, avd (also pmx-NAME, pmx-NAME.service or an alias); "
+    "Services: milter, ipblockd, queued, avd, httpd (also pmx-NAME, pmx-NAME.service or an alias); "
     "none means the whole gateway";
 constexpr std::size_t kJournalLines = 10;
 

@@ -114,7 +114,7 @@ void add_status_command(CLI::App& app, Context& ctx) {
         "status",
         "Show each service's state and what its daemon reports (exit 3: not all active, 4: not installed)");
     sub->add_option("service", *services,
-                    "Services: milter, ipblockd, queued, avd (also pmx-NAME, pmx-NAME.service or an alias); "
+                    "Services: milter, ipblockd, queued, avd, httpd (also pmx-NAME, pmx-NAME.service or an alias); "
                     "none means all");
     sub->footer("Exit code as systemctl is-active: 0 when every listed service is active, 3 when one is not\n"
                 "(inactive, failed, activating), 4 when a service's unit is not installed.\n"

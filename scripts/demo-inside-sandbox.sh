@@ -93,7 +93,8 @@ printf '\n\033[1m$ POST https://127.0.0.1:8444/rpc quarantine.search (as bob@exa
 web_rpc user quarantine.search '{"state":"any"}' | python3 -c '
 import json, sys
 for m in json.load(sys.stdin)["result"]["messages"]:
-    print("  #%-3s %-22s %-16s held: %s" % (m["id"], m["sender"], m["subject"], m["reason"]))'
+    print("  #%-3s %-22s %-16s %-9s %s" % (m["id"], m["sender"], m["subject"],
+          "held" if m["held"] else "released", m["reason"]))'
 web_login admin pmxadmin "demo-admin-password" >/dev/null || fail "the admin could not sign in: $out"
 printf '\n\033[1m$ POST https://127.0.0.1:8443/rpc dashboard.summary (as pmxadmin)\033[0m\n'
 web_rpc admin dashboard.summary | python3 -c '

@@ -17,8 +17,11 @@ packages=(
   spamassassin spamd spamc  # SpamAssassin's own rules: test_spam_rules, bench/spamassassin-compare.sh
   curl jq  # RPC tests of pmx-httpd
   openssl  # test_httpd: certificate fingerprints, s_client
-  chromium nodejs npm  # browser tests (playwright-core from npm drives Debian's chromium)
+  chromium  # browser tests: playwright-core (from npm) drives Debian's chromium
 )
+# Node.js and npm for the browser tests: Debian's packages unless a node with npm is already
+# there (a NodeSource nodejs bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -25,7 +25,7 @@ std::span<const ServiceInfo> all_services();
 // Accepts the id, the alias, "pmx-<id>" and "pmx-<id>.service". nullptr when unknown.
 const ServiceInfo* find_service(std::string_view name);
 
-// "milter, ipblockd, queued, avd": for error messages.
+// "milter, ipblockd, queued, avd, httpd": for error messages.
 std::string service_names_list();
 
 }  // namespace pmx
