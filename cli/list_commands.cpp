@@ -210,7 +210,7 @@ void add_list_commands(CLI::App& app, Context& ctx) {
 
     static ShowArgs show_args;
     auto* show_cmd = list->add_subcommand("show", "Print list entries (every list unless narrowed)");
-    auto* show_user = show_cmd->add_option("--user", show_args.user, "Only the lists of this recipient address");
+    auto* show_user = show_cmd->add_option("--user", show_args.user, "Only the lists of this recipient address (or @domain)");
     show_cmd->add_flag("--global", show_args.global, "Only the global lists")->excludes(show_user);
     show_cmd->add_option("--kind", show_args.kind, "Only allow or block entries")->check(CLI::IsMember({"allow", "block"}));
     show_cmd->add_option("--type", show_args.type, "Only sender or host entries")->check(CLI::IsMember({"sender", "host"}));
@@ -221,7 +221,7 @@ void add_list_commands(CLI::App& app, Context& ctx) {
     auto* add_cmd = list->add_subcommand("add", "Add a sender or host pattern to a list");
     add_cmd->add_option("LIST", add_args.kind, "allow or block")->required()->check(CLI::IsMember({"allow", "block"}));
     add_cmd->add_option("PATTERN", add_args.pattern, "Sender or host pattern")->required();
-    add_cmd->add_option("--user", add_args.user, "The list of this recipient address (default: the global list)");
+    add_cmd->add_option("--user", add_args.user, "The list of this recipient address, or of a whole domain (@example.org); default: the global list");
     add_cmd->add_option("--comment", add_args.comment, "Why it is there (kept with the entry)");
     auto* add_sender = add_cmd->add_flag("--sender", add_args.sender, "PATTERN is a sender pattern");
     add_cmd->add_flag("--host", add_args.host,
@@ -234,7 +234,7 @@ void add_list_commands(CLI::App& app, Context& ctx) {
     auto* remove_cmd = list->add_subcommand("remove", "Remove a pattern from a list");
     remove_cmd->add_option("LIST", remove_args.kind, "allow or block")->required()->check(CLI::IsMember({"allow", "block"}));
     remove_cmd->add_option("PATTERN", remove_args.pattern, "The pattern, as shown by pmx list show")->required();
-    remove_cmd->add_option("--user", remove_args.user, "The list of this recipient address (default: the global list)");
+    remove_cmd->add_option("--user", remove_args.user, "The list of this recipient address, or of a whole domain (@example.org); default: the global list");
     auto* remove_sender = remove_cmd->add_flag("--sender", remove_args.sender, "Only a sender entry");
     remove_cmd->add_flag("--host", remove_args.host, "Only a host entry")->excludes(remove_sender);
     remove_cmd->callback([&ctx] { remove(ctx, remove_args); });

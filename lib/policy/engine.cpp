@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <iterator>
+#include <string>
+#include <vector>
 
 #include "policy/policy_compiled.hpp"
 
@@ -57,6 +59,14 @@ private:
 
     bool internal_sender();
     std::string_view rcpt() const { return rcpt_ ? std::string_view(*rcpt_) : std::string_view{}; }
+    // Whose personal lists count for the recipient under test: their own, then their domain's
+    // ("@example.org", kept by a group admin for everyone there).
+    std::vector<std::string> personal_owners() const {
+        std::vector<std::string> owners{*rcpt_};
+        if (auto at = rcpt_->rfind('@'); at != std::string::npos && at > 0 && at + 1 < rcpt_->size())
+            owners.push_back(rcpt_->substr(at));
+        return owners;
+    }
     const IpAddress* client_ip();
     bool sender_listed(const Condition& c, std::string* why);
     bool client_listed(const Condition& c, std::string* why);
@@ -136,15 +146,17 @@ bool Evaluator::sender_listed(const Condition& c, std::string* why) {
         }
     }
     if (c.scope != ListScope::Global && rcpt_) {
-        if (why) {
-            auto e = lists_.sender_entry(c.list, *rcpt_, sender);
-            if (e) {
-                fmt::format_to(std::back_inserter(*why), "sender {} is on the {} list of {}{}", sender, list_name(c.list),
-                               *rcpt_, e->empty() ? "" : fmt::format(" (entry \"{}\")", *e));
+        for (const auto& owner : personal_owners()) {
+            if (why) {
+                auto e = lists_.sender_entry(c.list, owner, sender);
+                if (e) {
+                    fmt::format_to(std::back_inserter(*why), "sender {} is on the {} list of {}{}", sender,
+                                   list_name(c.list), owner, e->empty() ? "" : fmt::format(" (entry \"{}\")", *e));
+                    return true;
+                }
+            } else if (lists_.sender_listed(c.list, owner, sender)) {
                 return true;
             }
-        } else if (lists_.sender_listed(c.list, *rcpt_, sender)) {
-            return true;
         }
     }
     if (why) {
@@ -189,14 +201,16 @@ bool Evaluator::client_listed(const Condition& c, std::string* why) {
         }
     }
     if (c.scope != ListScope::Global && rcpt_) {
-        if (why) {
-            if (auto e = lists_.host_entry(c.list, *rcpt_, ip, shown_host)) {
-                fmt::format_to(std::back_inserter(*why), "client {} is on the {} list of {}{}", client, list_name(c.list),
-                               *rcpt_, e->empty() ? "" : fmt::format(" (entry \"{}\")", *e));
+        for (const auto& owner : personal_owners()) {
+            if (why) {
+                if (auto e = lists_.host_entry(c.list, owner, ip, shown_host)) {
+                    fmt::format_to(std::back_inserter(*why), "client {} is on the {} list of {}{}", client,
+                                   list_name(c.list), owner, e->empty() ? "" : fmt::format(" (entry \"{}\")", *e));
+                    return true;
+                }
+            } else if (lists_.host_listed(c.list, owner, ip, shown_host)) {
                 return true;
             }
-        } else if (lists_.host_listed(c.list, *rcpt_, ip, shown_host)) {
-            return true;
         }
     }
     if (why) {

@@ -13,7 +13,8 @@ enum class ListKind { Allow, Block };
 class ListLookup {
 public:
     virtual ~ListLookup() = default;
-    // owner: "" for the global list, else a recipient address (the per-user list).
+    // owner: "" for the global list, else a recipient address (the per-user list) or a whole
+    // domain, "@example.org" (the policy asks for the recipient's own, then their domain's).
     // Sender entries match an address exactly, a domain ("example.com" matches
     // user@example.com and user@sub.example.com when the entry is ".example.com"), or a
     // wildcard ("*@spam.example"): lib/store/list_match.hpp. Policy conditions (sender =,

@@ -72,11 +72,13 @@ Result<std::string> normalize_owner(std::string_view owner) {
     if (o.empty()) return std::string();
     if (o.size() > 2 && o.front() == '<' && o.back() == '>') o = o.substr(1, o.size() - 2);
     auto at = o.rfind('@');
-    bool bad = at == std::string_view::npos || at == 0 || at + 1 == o.size() || o.size() > 320 ||
+    // "@example.org": the list of every recipient at that domain (checked after their own).
+    const bool domain = at == 0 && o.size() > 1;
+    bool bad = at == std::string_view::npos || (at == 0 && !domain) || at + 1 == o.size() || o.size() > 320 ||
                std::any_of(o.begin(), o.end(), [](char c) {
                    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || c == '*' || c == '?' || c == '<' || c == '>';
                });
-    if (bad) return Error{fmt::format("\"{}\" is not a user address (user@domain)", owner)};
+    if (bad) return Error{fmt::format("\"{}\" is not a user address (user@domain) or a domain (@domain)", owner)};
     return ascii_lower(o);
 }
 

@@ -1,5 +1,5 @@
 // Allow/block lists in the database: global (owner "") and per user (owner = a recipient
-// address), of senders and of client hosts. Patterns: lib/store/list_match.hpp.
+// address, or "@domain" for every recipient there), of senders and of client hosts. Patterns: lib/store/list_match.hpp.
 //
 // Every change bumps list_version (a trigger does it, whoever writes), and DatabaseLists,
 // the policy's view of the lists, compares that counter on refresh() (the milter calls it

@@ -60,6 +60,15 @@ bool Principal::may(Right r, std::string_view address) const {
     return false;
 }
 
+bool Principal::may_domain(Right r, std::string_view domain_pattern) const {
+    if (is_admin()) return true;
+    for (const auto& item : scope)
+        if ((item.rights & static_cast<Rights>(r)) && item.pattern.size() > 1 && item.pattern.front() == '@' &&
+            ascii_iequals(item.pattern, domain_pattern))
+            return true;
+    return false;
+}
+
 bool Principal::may_any(Right r) const {
     if (is_admin()) return true;
     for (const auto& item : scope)

@@ -46,6 +46,8 @@ struct Principal {
     bool is_admin() const { return kind == Kind::Admin; }
     // Admin: always. Otherwise some scope item matches the address (case-insensitive) with r.
     bool may(Right r, std::string_view address) const;
+    // Admin: always. Otherwise the scope holds the whole domain ("@example.org") with r.
+    bool may_domain(Right r, std::string_view domain_pattern) const;
     // Admin: always. Otherwise some scope item carries r.
     bool may_any(Right r) const;
     // The items carrying r (for building search filters); empty for Admin (meaning: everything).

@@ -2,8 +2,8 @@
 // same lists `pmx list` edits and the policy reads). The global lists ("" owner) are for
 // Admins; anyone with the right lists may edit the lists of an address in their scope (an end
 // user: their own address and those delegated to them; a group admin: the addresses of their
-// domains). Lists belong to one address, as the policy looks them up per recipient: a domain
-// owner ("@example.org") is refused with a clear message rather than stored and never applied.
+// domains, and the lists of a whole domain, "@example.org", which the policy checks for every
+// recipient there after the recipient's own).
 #include <fmt/format.h>
 
 #include "store/lists_store.hpp"
@@ -33,13 +33,12 @@ std::variant<std::string, RpcError> owner_of(const Call& c) {
         if (!who.is_admin()) return forbidden("The global lists are for administrators only");
         return std::string();
     }
-    if (owner.front() == '@')
-        return invalid_params(fmt::format(
-            "Lists belong to one address: name an address (user{}), not a whole domain", owner));
     auto normalized = store::normalize_owner(owner);
     if (!normalized) return invalid_params(normalized.error().message);
-    if (!who.may(Right::Lists, *normalized))
-        return forbidden(fmt::format("The lists of {} are not in your scope", *normalized));
+    // A domain's lists ("@example.org") need that whole domain in scope, not one address at it.
+    const bool in_scope = normalized->front() == '@' ? who.may_domain(Right::Lists, *normalized)
+                                                     : who.may(Right::Lists, *normalized);
+    if (!in_scope) return forbidden(fmt::format("The lists of {} are not in your scope", *normalized));
     return std::move(*normalized);
 }
 

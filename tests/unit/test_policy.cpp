@@ -334,6 +334,18 @@ TEST_CASE("conditions: lists, global and per user") {
     CHECK_FALSE(holds("sender_in = \"global-block\"", c));  // the null sender is never listed
 }
 
+TEST_CASE("conditions: a domain's lists count for every recipient there, after their own") {
+    Case c;  // 203.0.113.5 → bob@example.com
+    REQUIRE(c.lists.add_sender(ListKind::Allow, "@example.com", "partner.example").ok());
+    CHECK(holds("sender_in = \"user-allow\"", c));
+    CHECK_FALSE(holds("sender_in = \"global-allow\"", c));
+    REQUIRE(c.lists.add_host(ListKind::Block, "@example.com", "203.0.113.0/24").ok());
+    CHECK(holds("client_in = \"user-block\"", c));
+    c.env.recipients = {"carol@example.org"};  // another domain: not its lists
+    CHECK_FALSE(holds("sender_in = \"user-allow\"", c));
+    CHECK_FALSE(holds("client_in = \"user-block\"", c));
+}
+
 TEST_CASE("conditions: internal and external, direction") {
     Case c;  // 203.0.113.5 → bob@example.com
     CHECK(holds("internal_sender = false", c));

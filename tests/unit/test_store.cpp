@@ -457,6 +457,9 @@ TEST_CASE("lists: add, normalize, duplicates, show, remove, version") {
     REQUIRE(!bad.ok());
     CHECK(bad.error().message.find("192.0.2.300") != std::string::npos);
     CHECK(!add_list_entry(db, {.kind = ListKind::Block, .owner = "not-an-address", .pattern = "x.example"}).ok());
+    CHECK(normalize_owner("@Site.Example").value() == "@site.example");  // a whole domain's list
+    CHECK(!normalize_owner("@").ok());
+    CHECK(!normalize_owner("@*.example").ok());
 
     auto all = *list_entries(db);
     REQUIRE(all.size() == 4);

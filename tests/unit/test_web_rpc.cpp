@@ -376,7 +376,13 @@ TEST_CASE("web rpc: lists of one's own address, of addresses in scope, and the g
 
     auto ga = Fixture::group_admin();
     CHECK(f.error_code(ga, "lists.show") == rpc_code::kInvalidParams);  // must name an owner
-    CHECK(f.error_code(ga, "lists.show", {{"owner", "@b.test"}}) == rpc_code::kInvalidParams);
+    // The lists of a whole domain (the policy checks them for every recipient there): for a group
+    // admin with that domain, not for an end user at it, nor for another domain.
+    CHECK(f.result(ga, "lists.add", {{"owner", "@B.test"}, {"list", "allow"}, {"entries", {"partner.example"}}})["added"] == 1);
+    CHECK(f.result(ga, "lists.show", {{"owner", "@b.test"}})["allow"][0]["pattern"] == "partner.example");
+    CHECK(f.error_code(ga, "lists.show", {{"owner", "@a.test"}}) == rpc_code::kForbidden);
+    CHECK(f.error_code(s, "lists.show", {{"owner", "@a.test"}}) == rpc_code::kForbidden);
+    CHECK(f.error_code(ga, "lists.show", {{"owner", "@"}}) == rpc_code::kInvalidParams);
     CHECK(f.result(ga, "lists.add", {{"owner", "dave@b.test"}, {"list", "block"}, {"entries", {"spam@x.test"}}})["added"] == 1);
     CHECK(f.error_code(ga, "lists.show", {{"owner", "alice@a.test"}}) == rpc_code::kForbidden);
     CHECK(f.error_code(ga, "lists.show", {{"owner", ""}}) == rpc_code::kForbidden);
