@@ -9,8 +9,6 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${PMX_BUILD:-$src/build}
 count=${1:-2000}
-root=$(mktemp -d /tmp/pmx-bench-av-XXXXXX)
-trap 'rm -rf "$root"' EXIT
-meson install -C "$build" --destdir "$root" --quiet --no-rebuild >/dev/null
-# Not exec: the EXIT trap must still remove the destdir (~330 MB) afterwards.
-"$src/tests/sandbox/pmx-sandbox" --root "$root" -- bash "$src/bench/av-throughput-inside.sh" "$count"
+# Installs the build into a throwaway destdir (removed afterwards) and runs the inside part
+# under the test sandbox, as the integration tests do.
+exec "$src/tests/integration/sandbox-test.sh" "$build" "$src" "$src/bench/av-throughput-inside.sh" "$count"

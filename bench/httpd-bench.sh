@@ -8,8 +8,6 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-3}
 build=${2:-$src/build}
-root=$(mktemp -d /tmp/pmx-bench-XXXXXX)
-trap 'rm -rf "$root"' EXIT
-meson install -C "$build" --destdir "$root" --quiet --no-rebuild >/dev/null
-# Not exec: the EXIT trap must still remove the destdir (~330 MB) afterwards.
-"$src/tests/sandbox/pmx-sandbox" --root "$root" -- bash "$src/bench/httpd-bench-inside.sh" "$seconds"
+# Installs the build into a throwaway destdir (removed afterwards) and runs the inside part
+# under the test sandbox, as the integration tests do.
+exec "$src/tests/integration/sandbox-test.sh" "$build" "$src" "$src/bench/httpd-bench-inside.sh" "$seconds"

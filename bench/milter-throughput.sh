@@ -6,8 +6,6 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 count=${1:-2000}
-root=$(mktemp -d /tmp/pmx-bench-XXXXXX)
-trap 'rm -rf "$root"' EXIT
-meson install -C "$src/build" --destdir "$root" --quiet --no-rebuild >/dev/null
-# Not exec: the EXIT trap must still remove the destdir (~330 MB) afterwards.
-"$src/tests/sandbox/pmx-sandbox" --root "$root" -- bash "$src/bench/milter-throughput-inside.sh" "$count"
+# Installs the build into a throwaway destdir (removed afterwards) and runs the inside part
+# under the test sandbox, as the integration tests do.
+exec "$src/tests/integration/sandbox-test.sh" "$src/build" "$src" "$src/bench/milter-throughput-inside.sh" "$count"
